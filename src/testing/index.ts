@@ -1,0 +1,7 @@
+export {
+  createCertificateAuthority,
+  type CertificateAndKey,
+  type CertificateAuthority,
+  type CertificateAuthorityOptions,
+  type IssueOptions,
+} from './certificates.ts';
