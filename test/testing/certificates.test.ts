@@ -86,7 +86,7 @@ describe('createCertificateAuthority', () => {
     await once(server, 'listening');
     try {
       const { port } = server.address() as AddressInfo;
-      const socket: TLSSocket = connect({ host: '127.0.0.1', port, ca: ca.cert, ...stranger });
+      const socket = connect({ host: '127.0.0.1', port, ca: ca.cert, ...stranger });
       const [error] = (await Promise.race([once(socket, 'error'), once(socket, 'end').then(() => [undefined])])) as [Error | undefined];
       socket.destroy();
       expect(error ?? serverErrors[0]).toBeInstanceOf(Error);
@@ -96,7 +96,7 @@ describe('createCertificateAuthority', () => {
   });
 
   it('rejects malformed options with messages naming the option', () => {
-    const issue = (options: Partial<IssueOptions>) => () => ca.issue({ commonName: 'x', usage: 'server', ...options } as IssueOptions);
+    const issue = (options: Partial<IssueOptions>) => () => ca.issue({ commonName: 'x', usage: 'server', ...options });
     expect(issue({ commonName: '' })).toThrow(/issue\(\): commonName must be a non-empty string/);
     expect(issue({ usage: 'both' as 'server' })).toThrow(/usage must be 'server' or 'client'/);
     expect(issue({ dnsNames: ['bad name'] })).toThrow(/dnsNames\[0\] must be a DNS name/);
