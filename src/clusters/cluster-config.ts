@@ -1,0 +1,197 @@
+import { InvalidOptionError } from '../errors.ts';
+import { clusterNameProblem } from './cluster-name.ts';
+
+/**
+ * Whose identity reaches the cluster.
+ * - `'user'`: the user's bearer token is forwarded; without one the proxy answers `401` and the
+ *   cluster is never contacted. The cluster's own credentials are never attached.
+ * - `'cluster'`: the cluster's `credentials` are used; the user's token, `Authorization` and every
+ *   `Impersonate-*` header from the client are removed.
+ * - `'user-then-cluster'`: the user's token when the request carries one, otherwise the cluster's
+ *   credentials. Opt-in only.
+ */
+export type AuthMode = 'user' | 'cluster' | 'user-then-cluster';
+
+/** A token fetched on demand, with the time it stops being valid. */
+export interface FetchedToken {
+  token: string;
+  /** When the token expires. Without it the token is kept until the cluster answers `401`. */
+  expiresAt?: Date;
+}
+
+/** The cluster's own credentials: exactly one of these shapes. */
+export type ClusterCredentials =
+  | {
+      /** A static bearer token. */
+      token: string;
+    }
+  | {
+      /**
+       * A file holding a bearer token, re-read at most once a minute (a rotated service-account
+       * token is picked up); when a read fails, the last good token is kept.
+       */
+      tokenFile: string;
+    }
+  | {
+      /** PEM client certificate, presented during the TLS handshake. */
+      clientCertificate: string | Buffer;
+      /** PEM private key of `clientCertificate`. */
+      clientKey: string | Buffer;
+    }
+  | {
+      /**
+       * Fetches a token. Results are cached in the proxy's token store until shortly before
+       * `expiresAt`; concurrent requests share one call.
+       */
+      getToken: (context: { cluster: string }) => Promise<FetchedToken>;
+    };
+
+/** One Kubernetes cluster the proxy can reach. */
+export interface ClusterConfig {
+  /** The path segment that selects this cluster: `<mountPath>/<name>/...`. */
+  name: string;
+  /**
+   * The API server's URL, `http:` or `https:`. A path (Rancher's `/k8s/clusters/c-abc`) prefixes
+   * every upstream path.
+   */
+  server: string;
+  /** PEM certificate authority (one or more certificates) that signed the server certificate. Default: Node's roots. */
+  ca?: string | Buffer;
+  /** Server name for SNI and certificate verification, when it differs from the URL's host. */
+  tlsServerName?: string;
+  /** Skips server certificate verification. Default `false`; a warning is logged once when set. */
+  insecureSkipTLSVerify?: boolean;
+  /** The cluster's own credentials, used by the `'cluster'` and `'user-then-cluster'` modes. */
+  credentials?: ClusterCredentials;
+  /** Whose identity reaches the cluster. Default: `'cluster'` with `credentials`, else `'user'`. */
+  authMode?: AuthMode;
+}
+
+/** A {@link ClusterConfig} checked and completed: what the pipeline works with. */
+export interface ValidatedCluster {
+  readonly name: string;
+  readonly server: URL;
+  readonly ca: string | Buffer | undefined;
+  readonly tlsServerName: string | undefined;
+  readonly insecureSkipTLSVerify: boolean;
+  readonly credentials: ClusterCredentials | undefined;
+  readonly authMode: AuthMode;
+}
+
+const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster'];
+const CREDENTIAL_SHAPES = ['token', 'tokenFile', 'clientCertificate/clientKey', 'getToken'] as const;
+
+function isPem(value: unknown): value is string | Buffer {
+  return (typeof value === 'string' || Buffer.isBuffer(value)) && value.toString().includes('-----BEGIN ');
+}
+
+function validateCredentials(credentials: unknown, where: string): ClusterCredentials {
+  if (typeof credentials !== 'object' || credentials === null) {
+    throw new InvalidOptionError(`${where}.credentials must be an object`);
+  }
+  const given = Object.keys(credentials).filter(
+    (key) => (credentials as Record<string, unknown>)[key] !== undefined,
+  );
+  const c = credentials as Record<string, unknown>;
+  const shape = `one of ${CREDENTIAL_SHAPES.map((s) => `{ ${s} }`).join(', ')}`;
+  const only = (...keys: string[]) => given.length === keys.length && keys.every((k) => given.includes(k));
+  if (only('token')) {
+    if (typeof c.token !== 'string' || c.token.trim() === '' || /\s/.test(c.token.trim())) {
+      throw new InvalidOptionError(`${where}.credentials.token must be a non-empty string without spaces`);
+    }
+    return { token: c.token.trim() };
+  }
+  if (only('tokenFile')) {
+    if (typeof c.tokenFile !== 'string' || c.tokenFile === '') {
+      throw new InvalidOptionError(`${where}.credentials.tokenFile must be a file path`);
+    }
+    return { tokenFile: c.tokenFile };
+  }
+  if (only('clientCertificate', 'clientKey')) {
+    if (!isPem(c.clientCertificate)) {
+      throw new InvalidOptionError(`${where}.credentials.clientCertificate must be a PEM string or Buffer`);
+    }
+    if (!isPem(c.clientKey)) {
+      throw new InvalidOptionError(`${where}.credentials.clientKey must be a PEM string or Buffer`);
+    }
+    return { clientCertificate: c.clientCertificate, clientKey: c.clientKey };
+  }
+  if (only('getToken')) {
+    if (typeof c.getToken !== 'function') {
+      throw new InvalidOptionError(`${where}.credentials.getToken must be a function`);
+    }
+    return { getToken: c.getToken as (context: { cluster: string }) => Promise<FetchedToken> };
+  }
+  throw new InvalidOptionError(
+    `${where}.credentials must be ${shape}; got { ${given.join(', ')} }`,
+  );
+}
+
+/**
+ * Checks a cluster configuration and fills in its defaults.
+ * @param where how the configuration is named in error messages, e.g. `clusters[0]`.
+ * @throws {InvalidOptionError} naming the option and the rule it breaks.
+ */
+export function validateClusterConfig(config: ClusterConfig, where: string): ValidatedCluster {
+  if (typeof config !== 'object' || config === null) {
+    throw new InvalidOptionError(`${where} must be a cluster configuration object`);
+  }
+  if (typeof config.name !== 'string') throw new InvalidOptionError(`${where}.name must be a string`);
+  const nameProblem = clusterNameProblem(config.name);
+  if (nameProblem) throw new InvalidOptionError(`${where}.name ${JSON.stringify(config.name)}: ${nameProblem}`);
+  where = `${where} ("${config.name}")`;
+
+  let server: URL;
+  try {
+    server = new URL(config.server);
+  } catch {
+    throw new InvalidOptionError(`${where}.server must be an absolute http(s) URL; got ${JSON.stringify(config.server)}`);
+  }
+  if (server.protocol !== 'https:' && server.protocol !== 'http:') {
+    throw new InvalidOptionError(`${where}.server must use http: or https:; got ${server.protocol}`);
+  }
+  if (server.username || server.password) {
+    throw new InvalidOptionError(`${where}.server must not carry credentials; use ${where}.credentials`);
+  }
+  if (server.search || server.hash) {
+    throw new InvalidOptionError(`${where}.server must not have a query or fragment`);
+  }
+  if (config.ca !== undefined && !isPem(config.ca)) {
+    throw new InvalidOptionError(`${where}.ca must be a PEM string or Buffer`);
+  }
+  if (config.tlsServerName !== undefined && (typeof config.tlsServerName !== 'string' || config.tlsServerName === '')) {
+    throw new InvalidOptionError(`${where}.tlsServerName must be a non-empty string`);
+  }
+  if (config.insecureSkipTLSVerify !== undefined && typeof config.insecureSkipTLSVerify !== 'boolean') {
+    throw new InvalidOptionError(`${where}.insecureSkipTLSVerify must be a boolean`);
+  }
+  if (config.insecureSkipTLSVerify && config.ca !== undefined) {
+    // The same rule as kubectl: a CA that is never checked is a configuration mistake.
+    throw new InvalidOptionError(`${where}: ca and insecureSkipTLSVerify cannot be used together`);
+  }
+  const credentials = config.credentials === undefined ? undefined : validateCredentials(config.credentials, where);
+  if (config.authMode !== undefined && !AUTH_MODES.includes(config.authMode)) {
+    throw new InvalidOptionError(
+      `${where}.authMode must be one of ${AUTH_MODES.map((m) => `'${m}'`).join(', ')}; got ${JSON.stringify(config.authMode)}`,
+    );
+  }
+  const authMode = config.authMode ?? (credentials ? 'cluster' : 'user');
+  if (authMode !== 'user' && !credentials) {
+    throw new InvalidOptionError(
+      `${where}.authMode '${authMode}' needs ${where}.credentials (the cluster's own identity); ` +
+        `add credentials or use authMode 'user'`,
+    );
+  }
+  if (server.protocol === 'http:' && credentials && 'clientCertificate' in credentials) {
+    throw new InvalidOptionError(`${where}.credentials.clientCertificate needs an https: server`);
+  }
+  return {
+    name: config.name,
+    server,
+    ca: config.ca,
+    tlsServerName: config.tlsServerName,
+    insecureSkipTLSVerify: config.insecureSkipTLSVerify ?? false,
+    credentials,
+    authMode,
+  };
+}

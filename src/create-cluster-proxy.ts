@@ -1,0 +1,275 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createTokenCache } from './tokens/cached-token.ts';
+import { setClusterTokenCookie, clearClusterTokenCookie, type TokenCookieOptions } from './credentials/token-cookie.ts';
+import { ClusterProxyError, InternalProxyError, InvalidOptionError, ProxyClosedError, RouteNotFoundError } from './errors.ts';
+import type { Exchange } from './exchange.ts';
+import { resolveOptions, type ClusterProxyHooks, type ClusterProxyOptions, type ProxyEvent } from './options.ts';
+import { createPipeline } from './pipeline.ts';
+import { forwardUpgrade } from './proxy/forward-upgrade.ts';
+import { toUpstreamError } from './proxy/upstream-error.ts';
+import { parseClusterPath, type ClusterRequestPath } from './request-path.ts';
+import { writeStatus, writeStatusToSocket } from './status.ts';
+import { createUpstreamRegistry } from './upstreams.ts';
+import type { ClusterConfig } from './clusters/cluster-config.ts';
+
+/**
+ * The proxy: a request handler for Express (`app.use(mountPath, proxy)`) or `node:http`
+ * (`proxy(req, res)`), plus the methods that take WebSocket and other upgrades through the very
+ * same pipeline.
+ */
+export interface ClusterProxy {
+  /**
+   * Handles an HTTP request under the mount path. Requests outside it go to `next()` when given
+   * (Express), else get a `404` Status.
+   */
+  (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
+  /**
+   * Handles a connection upgrade. For hosts that route upgrades themselves; an upgrade outside the
+   * mount path gets a `404` Status.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * Takes the upgrades under the mount path on `server`; every other upgrade is left to the
+   * server's other `upgrade` listeners. Attaching the same server twice has no effect.
+   */
+  attach(server: Server): void;
+  /** Lists the clusters of the resolver, e.g. for a cluster picker. */
+  listClusters(): Promise<readonly ClusterConfig[]>;
+  /** {@link setClusterTokenCookie} with this proxy's `mountPath` and `tokenCookie`. */
+  setTokenCookie(res: ServerResponse, cluster: string, token: string, options?: Pick<TokenCookieOptions, 'secure' | 'maxAgeSeconds'>): void;
+  /** {@link clearClusterTokenCookie} with this proxy's `mountPath` and `tokenCookie`. */
+  clearTokenCookie(res: ServerResponse, cluster: string, options?: Pick<TokenCookieOptions, 'secure'>): void;
+  /**
+   * Detaches from attached servers, closes every upgraded connection and destroys the agents.
+   * Requests arriving afterwards are answered `503`.
+   */
+  close(): Promise<void>;
+  /** The validated mount path. */
+  readonly mountPath: string;
+}
+
+function describeEvent(exchange: Exchange): ProxyEvent {
+  return {
+    cluster: exchange.cluster.name,
+    identity: exchange.identity,
+    method: exchange.method,
+    path: exchange.pathname,
+    upgrade: exchange.upgrade,
+  };
+}
+
+/**
+ * Creates a proxy to the Kubernetes API of many clusters: `<mountPath>/<cluster>/<api path>` goes
+ * to that cluster's server, with the identity its `authMode` says, over HTTP and upgrades alike.
+ * @throws {InvalidOptionError} when an option is invalid, naming it.
+ */
+export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
+  const resolved = resolveOptions(options);
+  const { hooks, logger, mountPrefix } = resolved;
+  const exchanges = new WeakMap<IncomingMessage, Exchange>();
+  const upgradedSockets = new Set<Duplex>();
+  const attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+  let closed = false;
+
+  function emit<K extends keyof ClusterProxyHooks>(name: K, event: Parameters<NonNullable<ClusterProxyHooks[K]>>[0]): void {
+    const hook = hooks[name] as ((e: typeof event) => void) | undefined;
+    if (!hook) return;
+    try {
+      hook(event);
+    } catch (error) {
+      logger.error(`kube-cluster-proxy: the ${name} hook threw:`, error);
+    }
+  }
+
+  function toProxyError(error: unknown, exchange?: Exchange, cluster?: string): ClusterProxyError {
+    if (error instanceof ClusterProxyError) return error;
+    if (exchange) return toUpstreamError(error, exchange.cluster);
+    logger.error('kube-cluster-proxy: unexpected error:', error);
+    return new InternalProxyError({ ...(cluster === undefined ? {} : { cluster }), cause: error });
+  }
+
+  function report(error: ClusterProxyError, req: IncomingMessage, upgrade: boolean, exchange?: Exchange, target?: ClusterRequestPath): void {
+    emit('error', {
+      error,
+      cluster: exchange?.cluster.name ?? error.cluster ?? target?.cluster,
+      identity: exchange?.identity,
+      method: req.method ?? 'GET',
+      path: exchange?.pathname ?? target?.pathname,
+      upgrade,
+    });
+  }
+
+  function rejected(exchange: Exchange, statusCode: number): void {
+    if (statusCode === 401) exchange.credentials?.rejected();
+  }
+
+  const registry = createUpstreamRegistry(resolved.resolver, {
+    tokenCache: createTokenCache(resolved.tokenStore, resolved.now),
+    now: resolved.now,
+    logger,
+    exchanges,
+    onError: (error) => logger.error('kube-cluster-proxy: token store error:', error),
+    observer: {
+      response(exchange, statusCode) {
+        rejected(exchange, statusCode);
+        emit('proxyRes', { ...describeEvent(exchange), statusCode, durationMs: resolved.now() - exchange.startedAt });
+      },
+      failure(exchange, res, error) {
+        const proxyError = toProxyError(error, exchange);
+        report(proxyError, res.req, false, exchange);
+        writeStatus(res, proxyError);
+      },
+    },
+  });
+  const prepare = createPipeline(resolved, registry);
+
+  function routeOf(req: IncomingMessage): ClusterRequestPath | undefined {
+    const target = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    return parseClusterPath(target, mountPrefix);
+  }
+
+  function misMounted(req: IncomingMessage): InvalidOptionError | undefined {
+    const baseUrl = (req as { baseUrl?: string }).baseUrl;
+    if (!baseUrl || mountPrefix.startsWith(baseUrl)) return undefined;
+    return new InvalidOptionError(
+      `the proxy is mounted at "${baseUrl}" but its mountPath option is "${resolved.mountPath}"; ` +
+        'pass the same path to both',
+    );
+  }
+
+  const handler = function clusterProxy(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void {
+    let target: ClusterRequestPath | undefined;
+    try {
+      target = routeOf(req);
+    } catch (error) {
+      const proxyError = toProxyError(error);
+      report(proxyError, req, false);
+      writeStatus(res, proxyError);
+      return;
+    }
+    if (!target) {
+      const mistake = misMounted(req);
+      if (mistake) {
+        logger.error(`kube-cluster-proxy: ${mistake.message}`);
+        report(mistake, req, false);
+        writeStatus(res, mistake);
+      } else if (next) {
+        next();
+      } else {
+        writeStatus(res, new RouteNotFoundError(resolved.mountPath));
+      }
+      return;
+    }
+    const found = target;
+    void (async () => {
+      let prepared;
+      try {
+        if (closed) throw new ProxyClosedError(found.cluster);
+        prepared = await prepare(req, found, false);
+      } catch (error) {
+        const proxyError = toProxyError(error, undefined, found.cluster);
+        report(proxyError, req, false, undefined, found);
+        writeStatus(res, proxyError);
+        return;
+      }
+      const { exchange, route } = prepared;
+      exchanges.set(req, exchange);
+      req.url = exchange.path;
+      emit('proxyReq', describeEvent(exchange));
+      route.forwardHttp(req, res);
+    })();
+  } as ClusterProxy;
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: ClusterRequestPath): void {
+    // Until the upstream takes over, a client error (reset) must not crash the process.
+    const guard = () => {};
+    socket.on('error', guard);
+    void (async () => {
+      let prepared;
+      try {
+        if (closed) throw new ProxyClosedError(target.cluster);
+        prepared = await prepare(req, target, true);
+      } catch (error) {
+        const proxyError = toProxyError(error, undefined, target.cluster);
+        report(proxyError, req, true, undefined, target);
+        writeStatusToSocket(socket, proxyError);
+        return;
+      }
+      const { exchange, route } = prepared;
+      emit('proxyReq', describeEvent(exchange));
+      forwardUpgrade(exchange.cluster, route.agent, exchange, req, socket, head, {
+        opened(ex, response) {
+          socket.off('error', guard);
+          upgradedSockets.add(socket);
+          const protocol = response.headers['sec-websocket-protocol'];
+          emit('upgrade', { ...describeEvent(ex), phase: 'open', protocol, durationMs: 0 });
+        },
+        closed(ex) {
+          upgradedSockets.delete(socket);
+          emit('upgrade', { ...describeEvent(ex), phase: 'close', protocol: undefined, durationMs: resolved.now() - ex.startedAt });
+        },
+        refused(ex, statusCode) {
+          rejected(ex, statusCode);
+          emit('proxyRes', { ...describeEvent(ex), statusCode, durationMs: resolved.now() - ex.startedAt });
+        },
+        failure(ex, failedSocket, error, answerable) {
+          const proxyError = toProxyError(error, ex);
+          report(proxyError, req, true, ex);
+          if (answerable) writeStatusToSocket(failedSocket, proxyError);
+          else failedSocket.destroy();
+        },
+      });
+    })();
+  }
+
+  handler.upgrade = function upgrade(req, socket, head) {
+    let target: ClusterRequestPath | undefined;
+    try {
+      target = parseClusterPath(req.url ?? '/', mountPrefix);
+    } catch (error) {
+      const proxyError = toProxyError(error);
+      report(proxyError, req, true);
+      writeStatusToSocket(socket, proxyError);
+      return;
+    }
+    if (!target) {
+      writeStatusToSocket(socket, new RouteNotFoundError(resolved.mountPath));
+      return;
+    }
+    handleUpgrade(req, socket, head, target);
+  };
+
+  handler.attach = function attach(server) {
+    if (attached.has(server)) return;
+    const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = req.url ?? '/';
+      const pathname = url.split('?', 1)[0]!;
+      if (pathname !== mountPrefix && !pathname.startsWith(`${mountPrefix}/`)) return;
+      handler.upgrade(req, socket, head);
+    };
+    attached.set(server, listener);
+    server.on('upgrade', listener);
+  };
+
+  handler.listClusters = async () => [...(await resolved.resolver.list())];
+
+  handler.setTokenCookie = (res, cluster, token, cookieOptions) =>
+    setClusterTokenCookie(res, token, { ...cookieOptions, cluster, mountPath: resolved.mountPath, cookieName: resolved.tokenCookie });
+
+  handler.clearTokenCookie = (res, cluster, cookieOptions) =>
+    clearClusterTokenCookie(res, { ...cookieOptions, cluster, mountPath: resolved.mountPath, cookieName: resolved.tokenCookie });
+
+  handler.close = () => {
+    closed = true;
+    for (const [server, listener] of attached) server.off('upgrade', listener);
+    attached.clear();
+    for (const socket of upgradedSockets) socket.destroy();
+    upgradedSockets.clear();
+    registry.close();
+    return Promise.resolve();
+  };
+
+  Object.defineProperty(handler, 'mountPath', { value: resolved.mountPath, enumerable: true });
+  return handler;
+}

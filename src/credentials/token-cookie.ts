@@ -1,0 +1,123 @@
+import type { ServerResponse } from 'node:http';
+import { clusterNameProblem } from '../clusters/cluster-name.ts';
+import { BadRequestError, InvalidOptionError } from '../errors.ts';
+import { parseCookies } from './cookies.ts';
+
+/** Default name of the cookie that carries a user's token for one cluster. */
+export const DEFAULT_TOKEN_COOKIE = 'cluster-token';
+
+/**
+ * Largest cookie value written in one piece. Browsers cap a cookie at about 4096 bytes including
+ * its name and attributes, and proxies such as nginx cap whole headers at 8 KiB, so longer tokens
+ * are split over `<name>.0`, `<name>.1`, ... and the main cookie says how many pieces there are.
+ */
+export const MAX_COOKIE_CHUNK = 3800;
+const CHUNKED = /^chunks:([1-9][0-9]?)$/;
+
+/** Options of {@link setClusterTokenCookie}. */
+export interface TokenCookieOptions {
+  /** The cluster the token is for; the cookie is only sent to `<mountPath>/<cluster>`. */
+  cluster: string;
+  /** Where the proxy is mounted. Default `'/clusters'`. */
+  mountPath?: string;
+  /** Cookie name. Default `'cluster-token'`; must match the proxy's `tokenCookie`. */
+  cookieName?: string;
+  /** Adds `Secure`. Default: `true` when the request came over TLS. Set it behind a TLS-terminating proxy. */
+  secure?: boolean;
+  /** Lifetime in seconds. Default: a session cookie. */
+  maxAgeSeconds?: number;
+}
+
+function cookiePath(mountPath: string, cluster: string): string {
+  return `${mountPath.replace(/\/+$/, '')}/${encodeURIComponent(cluster)}`;
+}
+
+function attributes(options: TokenCookieOptions, res: ServerResponse, maxAge?: number): string {
+  const secure = options.secure ?? Boolean((res.req?.socket as { encrypted?: boolean } | undefined)?.encrypted);
+  const age = maxAge ?? options.maxAgeSeconds;
+  return (
+    `; Path=${cookiePath(options.mountPath ?? '/clusters', options.cluster)}; HttpOnly; SameSite=Strict` +
+    (secure ? '; Secure' : '') +
+    (age === undefined ? '' : `; Max-Age=${Math.max(0, Math.floor(age))}`)
+  );
+}
+
+function checkOptions(options: TokenCookieOptions, fn: string): string {
+  const problem = clusterNameProblem(options.cluster);
+  if (problem) throw new InvalidOptionError(`${fn}: cluster: ${problem}`);
+  const name = options.cookieName ?? DEFAULT_TOKEN_COOKIE;
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw new InvalidOptionError(`${fn}: cookieName ${JSON.stringify(name)} is not a valid cookie name`);
+  }
+  return name;
+}
+
+/** Chunk cookies the current request carries for `name`, so that stale pieces can be expired. */
+function carriedChunks(res: ServerResponse, name: string): string[] {
+  const cookies = parseCookies(res.req?.headers.cookie);
+  return [...cookies.keys()].filter((key) => key.startsWith(`${name}.`) && /^\d+$/.test(key.slice(name.length + 1)));
+}
+
+/**
+ * Sets the cookie that authenticates a user to one cluster through the proxy: `HttpOnly`,
+ * `SameSite=Strict`, `Secure` over TLS, `Path=<mountPath>/<cluster>` so that each cluster gets its
+ * own token and no other route sees it. Tokens longer than {@link MAX_COOKIE_CHUNK} bytes are
+ * chunked. Existing `Set-Cookie` headers are kept.
+ */
+export function setClusterTokenCookie(res: ServerResponse, token: string, options: TokenCookieOptions): void {
+  const name = checkOptions(options, 'setClusterTokenCookie');
+  // eslint-disable-next-line no-control-regex -- a token is sent in a header: no spaces nor controls
+  if (typeof token !== 'string' || token === '' || /[\s\u0000-\u001f\u007f]/.test(token)) {
+    throw new InvalidOptionError('setClusterTokenCookie: token must be a non-empty string without spaces');
+  }
+  const value = encodeURIComponent(token);
+  const attrs = attributes(options, res);
+  const expired = attributes(options, res, 0);
+  const chunks: string[] = [];
+  for (let i = 0; i < value.length; i += MAX_COOKIE_CHUNK) chunks.push(value.slice(i, i + MAX_COOKIE_CHUNK));
+  if (chunks.length > 99) throw new InvalidOptionError('setClusterTokenCookie: token is too long for cookies');
+  const cookies = chunks.length === 1 ? [`${name}=${value}${attrs}`] : [
+    `${name}=chunks:${chunks.length}${attrs}`,
+    ...chunks.map((chunk, i) => `${name}.${i}=${chunk}${attrs}`),
+  ];
+  const written = chunks.length === 1 ? 0 : chunks.length;
+  for (const stale of carriedChunks(res, name)) {
+    if (Number(stale.slice(name.length + 1)) >= written) cookies.push(`${stale}=${expired}`);
+  }
+  for (const cookie of cookies) res.appendHeader('set-cookie', cookie);
+}
+
+/** Expires the token cookie (and its chunks) of one cluster, e.g. on logout. */
+export function clearClusterTokenCookie(res: ServerResponse, options: Omit<TokenCookieOptions, 'maxAgeSeconds'>): void {
+  const name = checkOptions(options, 'clearClusterTokenCookie');
+  const expired = attributes(options, res, 0);
+  for (const cookie of [name, ...carriedChunks(res, name)]) res.appendHeader('set-cookie', `${cookie}=${expired}`);
+}
+
+/**
+ * Reads a token cookie written by {@link setClusterTokenCookie}, joining chunks.
+ * @throws {BadRequestError} when the value is not valid percent-encoding or a chunk is missing.
+ */
+export function readTokenCookie(cookies: Map<string, string>, name: string): string | undefined {
+  const main = cookies.get(name);
+  if (main === undefined || main === '') return undefined;
+  let encoded = main;
+  const chunked = CHUNKED.exec(main);
+  if (chunked) {
+    encoded = '';
+    for (let i = 0; i < Number(chunked[1]); i++) {
+      const chunk = cookies.get(`${name}.${i}`);
+      if (chunk === undefined) throw new BadRequestError(`cookie "${name}" is missing its chunk ${i}`);
+      encoded += chunk;
+    }
+  }
+  let token: string;
+  try {
+    token = decodeURIComponent(encoded);
+  } catch {
+    throw new BadRequestError(`cookie "${name}" is not valid percent-encoding`);
+  }
+  // eslint-disable-next-line no-control-regex -- a token is sent in a header: no spaces nor controls
+  if (/[\s\u0000-\u001f\u007f]/.test(token)) throw new BadRequestError(`cookie "${name}" holds a malformed token`);
+  return token;
+}

@@ -1,0 +1,171 @@
+/**
+ * Every failure the proxy itself reports is one of these classes. Each carries a stable `code`
+ * (switch on it, never on the message) and maps to exactly one HTTP status and Kubernetes
+ * `Status.reason` through {@link statusOf}, the only place where that mapping lives.
+ *
+ * Messages are written for the person reading them in a browser console or in `kubectl` output:
+ * they name the cluster and the cause, and never contain a credential.
+ */
+
+/** Stable codes of {@link ClusterProxyError}; a union so that `switch (err.code)` narrows. */
+export type ClusterProxyErrorCode =
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_METHOD_NOT_ALLOWED'
+  | 'ERR_UNAUTHENTICATED'
+  | 'ERR_ORIGIN_REJECTED'
+  | 'ERR_CLUSTER_NOT_FOUND'
+  | 'ERR_ROUTE_NOT_FOUND'
+  | 'ERR_CLUSTER_MISCONFIGURED'
+  | 'ERR_UPSTREAM_UNREACHABLE'
+  | 'ERR_CREDENTIALS_UNAVAILABLE'
+  | 'ERR_UPSTREAM_TIMEOUT'
+  | 'ERR_PROXY_CLOSED'
+  | 'ERR_INTERNAL';
+
+/** Kubernetes `metav1.StatusReason` values used by the proxy. */
+export type StatusReason =
+  | 'BadRequest'
+  | 'MethodNotAllowed'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'InternalError'
+  | 'ServiceUnavailable'
+  | 'Timeout';
+
+const STATUS: Record<ClusterProxyErrorCode, { code: number; reason: StatusReason }> = {
+  ERR_INVALID_OPTION: { code: 500, reason: 'InternalError' },
+  ERR_BAD_REQUEST: { code: 400, reason: 'BadRequest' },
+  ERR_METHOD_NOT_ALLOWED: { code: 405, reason: 'MethodNotAllowed' },
+  ERR_UNAUTHENTICATED: { code: 401, reason: 'Unauthorized' },
+  ERR_ORIGIN_REJECTED: { code: 403, reason: 'Forbidden' },
+  ERR_CLUSTER_NOT_FOUND: { code: 404, reason: 'NotFound' },
+  ERR_ROUTE_NOT_FOUND: { code: 404, reason: 'NotFound' },
+  ERR_CLUSTER_MISCONFIGURED: { code: 500, reason: 'InternalError' },
+  // Kubernetes has no reason for 502; InternalError is what client-go expects for a 5xx it did
+  // not produce itself, and the message says which cluster could not be reached and why.
+  ERR_UPSTREAM_UNREACHABLE: { code: 502, reason: 'InternalError' },
+  ERR_CREDENTIALS_UNAVAILABLE: { code: 503, reason: 'ServiceUnavailable' },
+  ERR_UPSTREAM_TIMEOUT: { code: 504, reason: 'Timeout' },
+  ERR_PROXY_CLOSED: { code: 503, reason: 'ServiceUnavailable' },
+  ERR_INTERNAL: { code: 500, reason: 'InternalError' },
+};
+
+/** The HTTP status code and Kubernetes reason for an error code. */
+export function statusOf(code: ClusterProxyErrorCode): { code: number; reason: StatusReason } {
+  return STATUS[code];
+}
+
+/** Base class of every error the proxy produces. */
+export class ClusterProxyError extends Error {
+  readonly code: ClusterProxyErrorCode;
+  /** The cluster the request was for, when it was known. */
+  readonly cluster: string | undefined;
+
+  constructor(code: ClusterProxyErrorCode, message: string, options?: { cluster?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.cluster = options?.cluster;
+  }
+
+  /** HTTP status code this error is answered with. */
+  get statusCode(): number {
+    return STATUS[this.code].code;
+  }
+}
+
+/** An option given to a factory is invalid. Thrown at construction, never per request. */
+export class InvalidOptionError extends ClusterProxyError {
+  constructor(message: string) {
+    super('ERR_INVALID_OPTION', message);
+  }
+}
+
+/** The request path, a header, a cookie or a subprotocol is malformed (400). */
+export class BadRequestError extends ClusterProxyError {
+  constructor(message: string, options?: { cluster?: string }) {
+    super('ERR_BAD_REQUEST', message, options);
+  }
+}
+
+/** The HTTP method is not one the Kubernetes API knows (405). */
+export class MethodNotAllowedError extends ClusterProxyError {
+  constructor(method: string) {
+    super('ERR_METHOD_NOT_ALLOWED', `method ${JSON.stringify(method)} is not allowed`);
+  }
+}
+
+/** The user's credentials are missing or were rejected (401). */
+export class UnauthenticatedError extends ClusterProxyError {
+  constructor(message: string, options?: { cluster?: string }) {
+    super('ERR_UNAUTHENTICATED', message, options);
+  }
+}
+
+/** A cookie-authenticated request came from an origin that is not allowed (403). */
+export class OriginRejectedError extends ClusterProxyError {
+  constructor(message: string, options?: { cluster?: string }) {
+    super('ERR_ORIGIN_REJECTED', message, options);
+  }
+}
+
+/** No cluster of that name is configured (404). */
+export class ClusterNotFoundError extends ClusterProxyError {
+  constructor(cluster: string) {
+    super('ERR_CLUSTER_NOT_FOUND', `cluster "${cluster}" not found`, { cluster });
+  }
+}
+
+/** A request reached the proxy outside its mount path (404). */
+export class RouteNotFoundError extends ClusterProxyError {
+  constructor(mountPath: string) {
+    super('ERR_ROUTE_NOT_FOUND', `no route: requests to the cluster proxy must be under ${mountPath}/<cluster>/`);
+  }
+}
+
+/** A request arrived after `close()` (503). */
+export class ProxyClosedError extends ClusterProxyError {
+  constructor(cluster: string) {
+    super('ERR_PROXY_CLOSED', 'the cluster proxy is shutting down', { cluster });
+  }
+}
+
+/** A resolver returned a cluster whose configuration is invalid (500). */
+export class ClusterMisconfiguredError extends ClusterProxyError {
+  constructor(cluster: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_CLUSTER_MISCONFIGURED', `cluster "${cluster}" is misconfigured: ${message}`, {
+      cluster,
+      ...options,
+    });
+  }
+}
+
+/** The cluster's API server could not be reached, or its TLS could not be verified (502). */
+export class UpstreamUnreachableError extends ClusterProxyError {
+  constructor(cluster: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_UPSTREAM_UNREACHABLE', message, { cluster, ...options });
+  }
+}
+
+/** The cluster's own credentials could not be obtained (503). */
+export class CredentialsUnavailableError extends ClusterProxyError {
+  constructor(cluster: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_CREDENTIALS_UNAVAILABLE', message, { cluster, ...options });
+  }
+}
+
+/** The cluster's API server did not answer in time (504). */
+export class UpstreamTimeoutError extends ClusterProxyError {
+  constructor(cluster: string, message: string) {
+    super('ERR_UPSTREAM_TIMEOUT', message, { cluster });
+  }
+}
+
+/** A bug or an unexpected failure inside the proxy (500); details go to the logger only. */
+export class InternalProxyError extends ClusterProxyError {
+  constructor(options?: { cluster?: string; cause?: unknown }) {
+    super('ERR_INTERNAL', 'internal error in the cluster proxy', options);
+  }
+}

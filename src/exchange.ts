@@ -1,0 +1,22 @@
+import type { ValidatedCluster } from './clusters/cluster-config.ts';
+import type { CredentialSource } from './credentials/cluster-credentials.ts';
+import type { RequestIdentity } from './options.ts';
+
+/** One request on its way through the pipeline, once the cluster and identity are known. */
+export interface Exchange {
+  readonly cluster: ValidatedCluster;
+  readonly identity: RequestIdentity;
+  /** The cluster's credentials, when they were used: told about a `401`. */
+  readonly credentials: CredentialSource | undefined;
+  readonly method: string;
+  /** Upstream path relative to the server, with the query string. */
+  readonly path: string;
+  /** `path` without its query string. */
+  readonly pathname: string;
+  readonly upgrade: boolean;
+  /** A watch or a followed log: no response timeout once headers arrive, none before either. */
+  readonly streaming: boolean;
+  readonly timeoutMs: number;
+  /** `now()` when the proxy received the request. */
+  readonly startedAt: number;
+}

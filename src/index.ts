@@ -1,0 +1,28 @@
+export { createClusterProxy, type ClusterProxy } from './create-cluster-proxy.ts';
+export {
+  DEFAULTS,
+  type ClusterProxyOptions,
+  type ClusterProxyHooks,
+  type Logger,
+  type ProxyEvent,
+  type ProxyResponseEvent,
+  type ProxyErrorEvent,
+  type RequestIdentity,
+  type UpgradeEvent,
+} from './options.ts';
+export type { AuthMode, ClusterConfig, ClusterCredentials, FetchedToken } from './clusters/cluster-config.ts';
+export type { ClusterResolver } from './clusters/cluster-resolver.ts';
+export { staticClusters } from './clusters/static-clusters.ts';
+export type { CredentialKind } from './credentials/cluster-credentials.ts';
+export type { UserTokenSource } from './credentials/user-token.ts';
+export { BEARER_PROTOCOL_PREFIX, bearerSubprotocol } from './credentials/bearer-subprotocol.ts';
+export {
+  DEFAULT_TOKEN_COOKIE,
+  setClusterTokenCookie,
+  clearClusterTokenCookie,
+  type TokenCookieOptions,
+} from './credentials/token-cookie.ts';
+export type { TokenStore } from './tokens/token-store.ts';
+export { memoryTokenStore, type MemoryTokenStoreOptions } from './tokens/memory-token-store.ts';
+export * from './errors.ts';
+export { kubernetesStatus, type KubernetesStatus } from './status.ts';

@@ -1,0 +1,105 @@
+import type { IncomingMessage } from 'node:http';
+import { withoutBearerSubprotocol } from './credentials/bearer-subprotocol.ts';
+import { isOriginAllowed } from './credentials/origin.ts';
+import { findUserToken, type UserToken } from './credentials/user-token.ts';
+import { MethodNotAllowedError, OriginRejectedError, UnauthenticatedError } from './errors.ts';
+import type { Exchange } from './exchange.ts';
+import type { RequestIdentity, ResolvedOptions } from './options.ts';
+import { removeHopByHopHeaders, removeImpersonationHeaders } from './proxy/headers.ts';
+import type { ClusterRequestPath } from './request-path.ts';
+import type { Route, UpstreamRegistry } from './upstreams.ts';
+
+/** Methods of the Kubernetes API; anything else is refused before a cluster is looked up. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** A request ready to be forwarded: the exchange, and the route (agent) to forward it with. */
+export interface PreparedRequest {
+  exchange: Exchange;
+  route: Route;
+}
+
+function isStreaming(path: string): boolean {
+  const q = path.indexOf('?');
+  if (q === -1) return false;
+  const params = new URLSearchParams(path.slice(q + 1));
+  const on = (name: string) => ['1', 'true'].includes(params.get(name)?.toLowerCase() ?? '');
+  return on('watch') || on('follow');
+}
+
+/**
+ * The single preparation step every request takes, HTTP or upgrade alike: resolve the cluster,
+ * decide whose identity goes upstream, obtain the credentials, and rewrite the request's headers
+ * and URL for the cluster. Anything refused here never reaches the cluster.
+ */
+export function createPipeline(options: ResolvedOptions, registry: UpstreamRegistry) {
+  return async function prepare(
+    req: IncomingMessage,
+    target: ClusterRequestPath,
+    upgrade: boolean,
+  ): Promise<PreparedRequest> {
+    const method = req.method ?? 'GET';
+    if (!METHODS.has(method)) throw new MethodNotAllowedError(method);
+    const upstream = await registry.get(target.cluster);
+    const { cluster } = upstream;
+    const headers = req.headers;
+
+    let userToken: UserToken | undefined;
+    if (cluster.authMode !== 'cluster') {
+      userToken = findUserToken(req, options.tokenCookie);
+      if (userToken?.source === 'cookie' && (upgrade || headers.origin !== undefined)) {
+        // Browsers attach cookies to requests any page starts, WebSockets included.
+        if (!isOriginAllowed(req, options.allowedOrigins)) {
+          throw new OriginRejectedError(
+            `origin ${JSON.stringify(headers.origin ?? null)} may not use the token cookie of cluster "${cluster.name}"; ` +
+              'add it to allowedOrigins if it is your dashboard',
+            { cluster: cluster.name },
+          );
+        }
+      }
+      if (!userToken && cluster.authMode === 'user') {
+        throw new UnauthenticatedError(
+          `cluster "${cluster.name}" needs the user's token: send "Authorization: Bearer <token>", ` +
+            `the WebSocket subprotocol "base64url.bearer.authorization.k8s.io.<token>" or the "${options.tokenCookie}" cookie`,
+          { cluster: cluster.name },
+        );
+      }
+    }
+
+    let identity: RequestIdentity;
+    let authorization: string | undefined;
+    if (userToken) {
+      identity = { kind: 'user', source: userToken.source };
+      authorization = `Bearer ${userToken.token}`;
+    } else {
+      const credentials = upstream.credentials!;
+      identity = { kind: 'cluster', source: credentials.kind };
+      const token = await credentials.token();
+      authorization = token === undefined ? undefined : `Bearer ${token}`;
+    }
+
+    removeHopByHopHeaders(headers, upgrade);
+    delete headers.cookie;
+    delete headers.authorization;
+    if (authorization !== undefined) headers.authorization = authorization;
+    if (identity.kind === 'cluster') removeImpersonationHeaders(headers);
+    const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
+    if (protocols) headers['sec-websocket-protocol'] = protocols;
+    else delete headers['sec-websocket-protocol'];
+
+    const exchange: Exchange = {
+      cluster,
+      identity,
+      credentials: identity.kind === 'cluster' ? upstream.credentials : undefined,
+      method,
+      path: target.path,
+      pathname: target.pathname,
+      upgrade,
+      streaming: !upgrade && isStreaming(target.path),
+      timeoutMs: options.upstreamTimeout,
+      startedAt: options.now(),
+    };
+    return { exchange, route: identity.kind === 'user' ? upstream.user : upstream.own };
+  };
+}
+
+export type Pipeline = ReturnType<typeof createPipeline>;

@@ -1,0 +1,78 @@
+import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
+import { createProxyMiddleware } from 'http-proxy-middleware';
+import type { ValidatedCluster } from '../clusters/cluster-config.ts';
+import { UpstreamTimeoutError } from '../errors.ts';
+import type { Exchange } from '../exchange.ts';
+import { displayServer } from './upstream-error.ts';
+
+/** What the HTTP forwarder reports back to the pipeline. */
+export interface ForwardObserver {
+  /** The cluster's response headers arrived. */
+  response(exchange: Exchange, statusCode: number): void;
+  /** The request could not be completed; `res` may already be partly written. */
+  failure(exchange: Exchange, res: ServerResponse, error: unknown): void;
+}
+
+/**
+ * Forwards plain HTTP requests to one cluster with one agent, through http-proxy-middleware.
+ * `req.url` must already be the upstream path and `req.headers` the upstream headers: the
+ * pipeline prepared both. Responses stream through unbuffered; a client that goes away aborts
+ * the upstream request.
+ */
+export function createHttpForwarder(
+  cluster: ValidatedCluster,
+  agent: Agent,
+  exchanges: WeakMap<IncomingMessage, Exchange>,
+  observer: ForwardObserver,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const timers = new WeakMap<IncomingMessage, NodeJS.Timeout>();
+
+  const middleware = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    target: cluster.server.href,
+    agent,
+    changeOrigin: true,
+    secure: !cluster.insecureSkipTLSVerify,
+    xfwd: false,
+    followRedirects: false,
+    // The default plugins log with their own format and answer errors in plain text; the pipeline
+    // answers every error with a Kubernetes Status instead.
+    ejectPlugins: true,
+    plugins: [
+      (server) => {
+        server.on('proxyReq', (proxyReq, req) => {
+          const exchange = exchanges.get(req);
+          if (!exchange || exchange.streaming || timers.has(req)) return;
+          const timer = setTimeout(() => {
+            proxyReq.destroy(
+              new UpstreamTimeoutError(
+                cluster.name,
+                `cluster "${cluster.name}" (${displayServer(cluster)}) did not answer within ${exchange.timeoutMs} ms`,
+              ),
+            );
+          }, exchange.timeoutMs);
+          timer.unref();
+          timers.set(req, timer);
+          proxyReq.once('close', () => clearTimeout(timer));
+        });
+        server.on('proxyRes', (proxyRes, req) => {
+          clearTimeout(timers.get(req));
+          const exchange = exchanges.get(req);
+          if (exchange) observer.response(exchange, proxyRes.statusCode ?? 0);
+        });
+        server.on('error', (error, req, res) => {
+          const exchange = req && exchanges.get(req);
+          if (exchange && res && 'writeHead' in res) observer.failure(exchange, res, error);
+        });
+        // The client went away before the answer: nothing is left to answer.
+        server.on('econnreset', () => {});
+      },
+    ],
+  });
+
+  return (req, res) => {
+    middleware(req, res).catch((error: unknown) => {
+      const exchange = exchanges.get(req);
+      if (exchange) observer.failure(exchange, res, error);
+    });
+  };
+}

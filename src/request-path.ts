@@ -1,0 +1,53 @@
+import { clusterNameProblem } from './clusters/cluster-name.ts';
+import { BadRequestError } from './errors.ts';
+
+/** A request target split into the cluster it is for and the path to send to that cluster. */
+export interface ClusterRequestPath {
+  cluster: string;
+  /** Path relative to the cluster's server, starting with `/`, query string intact. */
+  path: string;
+  /** `path` without its query string, for hooks and logs. */
+  pathname: string;
+}
+
+function decodeSegment(segment: string, what: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError(`${what} is not valid percent-encoding`);
+  }
+}
+
+/**
+ * Splits `<mountPrefix>/<cluster>/<rest>?<query>`. Returns `undefined` when the target is not under
+ * the mount prefix (not the proxy's request).
+ *
+ * Anything that could move the request to another cluster or out of the server's path prefix (a
+ * Rancher `/k8s/clusters/<id>` server) is refused: dot segments and encoded slashes or
+ * backslashes, in any encoding.
+ * @throws {BadRequestError} for a malformed path.
+ */
+export function parseClusterPath(target: string, mountPrefix: string): ClusterRequestPath | undefined {
+  const q = target.indexOf('?');
+  const pathname = q === -1 ? target : target.slice(0, q);
+  const query = q === -1 ? '' : target.slice(q);
+  if (pathname !== mountPrefix && !pathname.startsWith(`${mountPrefix}/`)) return undefined;
+  const after = pathname.slice(mountPrefix.length);
+  const slash = after.indexOf('/', 1);
+  const rawName = slash === -1 ? after.slice(1) : after.slice(1, slash);
+  if (rawName === '') {
+    throw new BadRequestError(`the path must name a cluster: ${mountPrefix}/<cluster>/<Kubernetes API path>`);
+  }
+  const cluster = decodeSegment(rawName, 'the cluster name');
+  const problem = clusterNameProblem(cluster);
+  if (problem) throw new BadRequestError(`invalid cluster name in the path: ${problem}`);
+
+  const rest = slash === -1 ? '/' : after.slice(slash);
+  if (rest.includes('\\')) throw new BadRequestError('the path must not contain "\\"');
+  for (const segment of rest.split('/')) {
+    const decoded = decodeSegment(segment, 'the path');
+    if (decoded === '.' || decoded === '..') throw new BadRequestError('the path must not contain "." or ".." segments', { cluster });
+    if (/[/\\]/.test(decoded)) throw new BadRequestError('the path must not contain encoded "/" or "\\"', { cluster });
+  }
+  return { cluster, path: rest + query, pathname: rest };
+}

@@ -1,0 +1,43 @@
+import { LRUCache } from 'lru-cache';
+import { InvalidOptionError } from '../errors.ts';
+import type { TokenStore } from './token-store.ts';
+
+/** Options of {@link memoryTokenStore}. */
+export interface MemoryTokenStoreOptions {
+  /** Most entries kept; the least recently used is evicted beyond it. Default `10_000`. */
+  max?: number;
+  /** Clock in milliseconds, for tests that move time instead of sleeping. Default `performance.now`. */
+  now?: () => number;
+}
+
+const DEFAULTS = { max: 10_000 } satisfies MemoryTokenStoreOptions;
+
+/**
+ * The default {@link TokenStore}: an LRU cache in this process, bounded by `max`, entries expiring
+ * after their TTL. Tokens are lost on restart and not shared between replicas.
+ */
+export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenStore {
+  const max = options.max ?? DEFAULTS.max;
+  if (!Number.isInteger(max) || max < 1) {
+    throw new InvalidOptionError(`memoryTokenStore: max must be a positive integer; got ${String(max)}`);
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new InvalidOptionError('memoryTokenStore: now must be a function returning milliseconds');
+  }
+  const cache = new LRUCache<string, string>({
+    max,
+    ...(options.now ? { perf: { now: options.now } } : {}),
+  });
+  return {
+    get: (key) => Promise.resolve(cache.get(key)),
+    set: (key, value, ttlMs) => {
+      if (!(ttlMs > 0)) return Promise.reject(new RangeError(`ttlMs must be positive; got ${ttlMs}`));
+      cache.set(key, value, { ttl: Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : 0 });
+      return Promise.resolve();
+    },
+    delete: (key) => {
+      cache.delete(key);
+      return Promise.resolve();
+    },
+  };
+}
