@@ -8,7 +8,8 @@ import type { ClusterResolver } from './cluster-resolver.ts';
  * @throws {InvalidOptionError} for an invalid configuration or a duplicate name.
  */
 export function staticClusters(configs: readonly ClusterConfig[]): ClusterResolver {
-  if (!Array.isArray(configs as unknown)) {
+  const given: unknown = configs;
+  if (!Array.isArray(given)) {
     throw new InvalidOptionError('clusters must be an array of cluster configurations or a ClusterResolver');
   }
   const byName = new Map<string, ClusterConfig>();
