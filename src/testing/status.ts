@@ -60,7 +60,9 @@ export function badRequest(message: string): StatusError {
   return new StatusError('BadRequest', message);
 }
 
-export const UNAUTHORIZED = (): StatusError => new StatusError('Unauthorized', 'Unauthorized');
+export function unauthorized(): StatusError {
+  return new StatusError('Unauthorized', 'Unauthorized');
+}
 
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);

@@ -6,7 +6,7 @@ import type { TokenStore } from './token-store.ts';
 export interface MemoryTokenStoreOptions {
   /** Most entries kept; the least recently used is evicted beyond it. Default `10_000`. */
   max?: number;
-  /** Clock in milliseconds, for tests that move time instead of sleeping. Default `performance.now`. */
+  /** Clock in milliseconds (positive), for tests that move time instead of sleeping. Default `performance.now`. */
   now?: () => number;
 }
 
@@ -26,6 +26,8 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
   }
   const cache = new LRUCache<string, string>({
     max,
+    // Check expiry against the clock on every read: a cached "now" would serve an expired token.
+    ttlResolution: 0,
     ...(options.now ? { perf: { now: options.now } } : {}),
   });
   return {
