@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { createClusterProxy, InvalidOptionError, memoryTokenStore } from 'kube-cluster-proxy';
+import type { ClusterProxyOptions } from 'kube-cluster-proxy';
+
+const clusters = [{ name: 'a', server: 'https://a.example:6443' }];
+
+describe('createClusterProxy options', () => {
+  it('applies the defaults', () => {
+    expect(createClusterProxy({ clusters }).mountPath).toBe('/clusters');
+    expect(createClusterProxy({ clusters, mountPath: '/k8s/' }).mountPath).toBe('/k8s/');
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['no options', undefined, /needs an options object/],
+    ['no clusters', {}, /clusters is required/],
+    ['clusters not an array', { clusters: { a: 1 } }, /clusters must be an array/],
+    ['a relative mountPath', { clusters, mountPath: 'clusters' }, /mountPath must be an absolute path/],
+    ['a mountPath with dot segments', { clusters, mountPath: '/a/../b' }, /mountPath/],
+    ['a mountPath with a query', { clusters, mountPath: '/a?b' }, /mountPath/],
+    ['an invalid tokenCookie', { clusters, tokenCookie: 'a b' }, /tokenCookie must be a valid cookie name/],
+    ['a zero upstreamTimeout', { clusters, upstreamTimeout: 0 }, /upstreamTimeout must be a positive number/],
+    ['a string upstreamTimeout', { clusters, upstreamTimeout: '5s' }, /upstreamTimeout/],
+    ['an incomplete tokenStore', { clusters, tokenStore: { get() {} } }, /tokenStore must implement/],
+    ['an unknown hook', { clusters, on: { request() {} } }, /on.request is not a hook/],
+    ['a hook that is not a function', { clusters, on: { error: 1 } }, /on.error must be a function/],
+    ['a logger without warn', { clusters, logger: {} }, /logger must have/],
+    ['an origin with a path', { clusters, allowedOrigins: ['https://a/b'] }, /allowedOrigins\[0\]/],
+    ['an invalid cluster', { clusters: [{ name: 'a', server: 'https://a', authMode: 'cluster' }] }, /clusters\[0\] \("a"\)\.authMode 'cluster' needs/],
+  ])('refuses %s with a message naming the option', (_name, options, message) => {
+    expect(() => createClusterProxy(options as ClusterProxyOptions)).toThrow(InvalidOptionError);
+    expect(() => createClusterProxy(options as ClusterProxyOptions)).toThrow(message);
+  });
+
+  it('accepts a resolver and a custom token store', async () => {
+    const proxy = createClusterProxy({
+      clusters: { resolve: () => undefined, list: () => clusters },
+      tokenStore: memoryTokenStore({ max: 10 }),
+    });
+    expect(await proxy.listClusters()).toEqual(clusters);
+  });
+});
