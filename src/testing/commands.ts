@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecContext } from './exec-context.ts';
 
@@ -9,7 +9,7 @@ const CHUNK_SIZE = 32 * 1024;
 type Command = (ctx: ExecContext, args: readonly string[]) => Promise<number>;
 
 async function write(stream: Writable, text: string | Uint8Array): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain', { signal: AbortSignal.timeout(60_000) });
+  if (!stream.write(text)) await once(stream, 'drain');
 }
 
 function exitCode(text: string | undefined): number {
@@ -144,10 +144,8 @@ async function interactiveShell(ctx: ExecContext): Promise<number> {
   return 0;
 }
 
-async function* noChunks(): AsyncGenerator<Buffer> {}
-
-function emptyStdin(): ExecContext['stdin'] {
-  return Readable.from(noChunks());
+function emptyStdin(): Readable {
+  return Readable.from([]);
 }
 
 /**
