@@ -1,0 +1,93 @@
+/**
+ * The example dashboard: an Express app that proxies the Kubernetes API of several clusters under
+ * /clusters, HTTP and WebSocket alike. Without configuration it starts two simulated clusters from
+ * `kube-cluster-proxy/testing`:
+ * - `dev`  in authMode 'cluster': the proxy uses the cluster's own token; users need none.
+ * - `prod` in authMode 'user': every request must carry the user's token (header, WebSocket
+ *   subprotocol, or the cookie the page sets at "log in").
+ *
+ * Run it with `npm start`; PORT (default 8080) and HOST (default 127.0.0.1) move it.
+ */
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { createClusterProxy, type ClusterConfig } from 'kube-cluster-proxy';
+import { startFakeCluster } from 'kube-cluster-proxy/testing';
+
+const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST ?? '127.0.0.1';
+
+const DEV_SERVICE_TOKEN = 'dev-dashboard-token';
+const PROD_USER_TOKEN = 'alice-token';
+
+const dev = await startFakeCluster({ name: 'dev', tokens: { [DEV_SERVICE_TOKEN]: 'system:serviceaccount:kube-system:dashboard' } });
+const prod = await startFakeCluster({ name: 'prod', tokens: { [PROD_USER_TOKEN]: 'alice' } });
+const clusters: ClusterConfig[] = [
+  { name: 'dev', server: dev.url, ca: dev.ca, credentials: { token: DEV_SERVICE_TOKEN } },
+  { name: 'prod', server: prod.url, ca: prod.ca },
+];
+
+const proxy = createClusterProxy({
+  mountPath: '/clusters',
+  clusters,
+  on: {
+    proxyRes: (e) => console.log(`${e.method} ${e.cluster}${e.path} -> ${e.statusCode} as ${e.identity.kind} (${e.identity.source}) in ${e.durationMs} ms`),
+    upgrade: (e) => console.log(`upgrade ${e.phase} ${e.cluster}${e.path} as ${e.identity.kind} (${e.identity.source})`),
+    error: (e) => console.log(`error ${e.error.code} ${e.cluster ?? '-'}: ${e.error.message}`),
+  },
+});
+
+const app = express();
+app.disable('x-powered-by');
+// The proxy comes before any body parser: it streams request bodies to the cluster untouched.
+app.use('/clusters', proxy);
+
+app.get('/api/clusters', (_req, res) => {
+  res.json(clusters.map((c) => ({ name: c.name, authMode: c.credentials ? 'cluster' : 'user' })));
+});
+app.post('/api/login/:cluster', express.json(), (req, res) => {
+  const token = (req.body as { token?: unknown } | undefined)?.token;
+  if (typeof token !== 'string' || token === '') {
+    res.status(400).json({ error: 'send {"token": "..."}' });
+    return;
+  }
+  proxy.setTokenCookie(res, req.params.cluster, token);
+  res.status(204).end();
+});
+app.post('/api/logout/:cluster', (req, res) => {
+  proxy.clearTokenCookie(res, req.params.cluster);
+  res.status(204).end();
+});
+app.use(express.static(fileURLToPath(new URL('./public', import.meta.url))));
+
+const server = createServer(app);
+proxy.attach(server);
+server.listen(port, host, () => {
+  const base = `http://${host}:${port}`;
+  const pod = 'web-prod-1';
+  console.log(`
+kube-cluster-proxy example dashboard: ${base}/
+Clusters: simulated (no kubeconfig given): dev (authMode 'cluster'), prod (authMode 'user', token ${PROD_USER_TOKEN})
+
+Try:
+  curl ${base}/clusters/dev/api/v1/namespaces/default/pods
+  curl -H 'Authorization: Bearer ${PROD_USER_TOKEN}' ${base}/clusters/prod/api/v1/namespaces/default/pods
+  curl ${base}/clusters/prod/version          # 401 Status: prod needs the user's token
+  curl ${base}/clusters/nope/version          # 404 Status: unknown cluster
+  kubectl --server ${base}/clusters/dev get pods
+  kubectl --server ${base}/clusters/prod --token ${PROD_USER_TOKEN} exec ${pod} -- echo hello   # WebSocket exec
+  kubectl --server ${base}/clusters/prod --token ${PROD_USER_TOKEN} logs -f ${pod}
+
+WebSocket exec with the token in the subprotocol, as a browser does:
+  node -e "const W=require('ws');const t=Buffer.from('${PROD_USER_TOKEN}').toString('base64url');const w=new W('ws://${host}:${port}/clusters/prod/api/v1/namespaces/default/pods/${pod}/exec?command=echo&command=hello&stdout=true',['base64url.bearer.authorization.k8s.io.'+t,'v4.channel.k8s.io']);w.on('message',m=>process.stdout.write(m.subarray(1)));w.on('close',()=>console.log())"
+`);
+});
+
+async function shutdown(): Promise<void> {
+  await proxy.close();
+  server.closeAllConnections();
+  server.close();
+  await Promise.all([dev.close(), prod.close()]);
+}
+process.once('SIGINT', () => void shutdown());
+process.once('SIGTERM', () => void shutdown());
