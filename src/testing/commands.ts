@@ -95,14 +95,22 @@ const COMMANDS: Record<string, Command> = {
     return 0;
   },
   'tty-size': async (ctx) => {
+    if (!ctx.tty) {
+      await write(ctx.stderr, 'tty-size: standard input: Not a tty\n');
+      return 1;
+    }
     const size = ctx.terminalSize ?? (await ctx.nextResize());
     if (!size) return 1;
     await write(ctx.stdout, `${size.cols}x${size.rows}\n`);
     return 0;
   },
-  sh: (ctx, args) => (args[0] === '-c' ? runCommandLine(ctx, words(args[1] ?? '')) : interactiveShell(ctx)),
+  sh: shell,
+  bash: shell,
 };
-COMMANDS.bash = COMMANDS.sh;
+
+function shell(ctx: ExecContext, args: readonly string[]): Promise<number> {
+  return args[0] === '-c' ? runCommandLine(ctx, words(args[1] ?? '')) : interactiveShell(ctx);
+}
 
 function runCommandLine(ctx: ExecContext, argv: readonly string[]): Promise<number> {
   const [name = '', ...args] = argv;

@@ -5,3 +5,15 @@ export {
   type CertificateAuthorityOptions,
   type IssueOptions,
 } from './certificates.ts';
+export {
+  startFakeCluster,
+  type FakeCluster,
+  type FakeClusterConfig,
+  type FakeClusterOptions,
+  type FakeRequest,
+} from './fake-cluster.ts';
+export type { FakeContainer, FakePod, FakePodPatch, FakePodPhase } from './pods.ts';
+export type { ExecContext, ExecHandler, TerminalSize } from './exec-context.ts';
+export type { AuthenticationMethod, TokenUser } from './authentication.ts';
+export type { StreamKind } from './streams.ts';
+export { runBuiltinCommand } from './commands.ts';

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { badRequest } from './status.ts';
 
 /** Lifecycle phase of a fake pod, as in `status.phase`. */
 export type FakePodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -206,4 +207,19 @@ export function podObject(pod: StoredPod): Record<string, unknown> {
       qosClass: 'BestEffort',
     },
   };
+}
+
+/** The container a log or exec request addresses: the named one, or the only one; else a BadRequest. */
+export function chooseContainer(pod: StoredPod, requested: string | null): string {
+  if (requested === null || requested === '') {
+    const [only, ...others] = pod.containers;
+    if (!only || others.length > 0) {
+      throw badRequest(`a container name must be specified for pod ${pod.name}, choose one of: [${pod.containers.map((c) => c.name).join(' ')}]`);
+    }
+    return only.name;
+  }
+  if (!pod.containers.some((c) => c.name === requested)) {
+    throw badRequest(`container ${requested} is not valid for pod ${pod.name}`);
+  }
+  return requested;
 }

@@ -1,0 +1,545 @@
+import { once } from 'node:events';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { Authenticator, offeredProtocols, type AuthenticationMethod, type TokenUser, type UserInfo } from './authentication.ts';
+import { createCertificateAuthority, type CertificateAndKey } from './certificates.ts';
+import { negotiateChannelProtocol, SUPPORTED_PROTOCOLS } from './channel-protocol.ts';
+import { runBuiltinCommand } from './commands.ts';
+import { authenticationGroup, authenticationResources, coreResources, coreVersions, groupList, versionInfo } from './discovery.ts';
+import type { ExecContext, ExecHandler } from './exec-context.ts';
+import { runExecSession, type ExecRequest } from './exec-session.ts';
+import { serveLogs } from './logs.ts';
+import { PodStore } from './pod-store.ts';
+import { chooseContainer, isDnsLabel, podObject, type FakePod, type FakePodPatch, type StoredPod } from './pods.ts';
+import { booleanParameter } from './query.ts';
+import { podFilter } from './selectors.ts';
+import { badRequest, notFound, rejectUpgrade, sendJson, sendStatus, StatusError } from './status.ts';
+import { StreamTracker, type StreamKind } from './streams.ts';
+import { includeObjectParameter, namespaceObject, namespaceTable, podTable, wantsTable } from './tables.ts';
+import { serveWatch } from './watch.ts';
+
+/** Options of {@link startFakeCluster}. */
+export interface FakeClusterOptions {
+  /** Name used in default pod names (`web-<name>-1`), node names and messages. A DNS label. Default: `'fake'`. */
+  name?: string;
+  /**
+   * Static bearer tokens, mapped to a user name or to `{ user, groups }`. Every authenticated user
+   * also gets the group `system:authenticated`. More can be added with {@link FakeCluster.addToken}.
+   * Default: `{}` (no token authenticates).
+   */
+  tokens?: Record<string, TokenUser>;
+  /**
+   * Request client certificates during the TLS handshake and authenticate those signed by the
+   * fake's CA: CN is the user name, O the groups (as kube-apiserver does). A certificate that does not
+   * verify is ignored (the request then needs a token). Default: `false`.
+   */
+  clientCertificates?: boolean;
+  /**
+   * Users allowed to impersonate with `Impersonate-User`, `Impersonate-Group`, `Impersonate-Uid` and
+   * `Impersonate-Extra-*`; others get 403. Default: users in the group `system:masters`.
+   */
+  impersonators?: string[];
+  /**
+   * Initial pods. Default: three running pods in namespace `default`: `web-<name>-1` and
+   * `web-<name>-2` (label `app=web`) and `worker-<name>-1` (label `app=worker`), each with one
+   * container `app` and a few log lines.
+   */
+  pods?: FakePod[];
+  /** Address to listen on (port 0: a free port). Default: `'127.0.0.1'`. */
+  host?: string;
+  /**
+   * Custom exec implementation for `pods/exec`. Call `ctx.builtin()` to fall back to the built-in
+   * commands. Default: the built-in commands (see {@link runBuiltinCommand}).
+   */
+  exec?: ExecHandler;
+}
+
+/** One request the fake cluster received, in {@link FakeCluster.requests}. */
+export interface FakeRequest {
+  readonly method: string;
+  /** Path with query string, as received. */
+  readonly path: string;
+  /** Request headers, lowercased, as received. */
+  readonly headers: IncomingHttpHeaders;
+  /** The authenticated user name after impersonation; `null` when authentication or impersonation failed. */
+  readonly user: string | null;
+  /** How the request authenticated; `null` when it did not. */
+  readonly authenticatedBy: AuthenticationMethod | null;
+  /** Whether the request asked for a protocol upgrade (WebSocket or other). */
+  readonly upgrade: boolean;
+  readonly time: Date;
+}
+
+/** A cluster entry pointing at the fake, structurally compatible with the proxy's cluster configuration. */
+export interface FakeClusterConfig<Credentials = never> {
+  readonly name: string;
+  readonly server: string;
+  readonly ca: string;
+  readonly credentials?: Credentials;
+}
+
+/** A running fake Kubernetes API server; see {@link startFakeCluster}. */
+export interface FakeCluster {
+  /** `https://<host>:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** PEM of this fake's own CA, which signed its server certificate (for `localhost`, `127.0.0.1`, `::1`). */
+  readonly ca: string;
+  /** Every request received, including failed authentications and upgrades; a live array. */
+  readonly requests: readonly FakeRequest[];
+  clearRequests(): void;
+  /** Adds (or replaces) a static bearer token. */
+  addToken(token: string, user: string, groups?: string[]): void;
+  /** Issues a client certificate signed by the fake's CA (only accepted with `clientCertificates: true`). */
+  issueClientCertificate(user: string, groups?: string[]): CertificateAndKey;
+  /** Adds a pod (emits ADDED to open watches); throws if it already exists or is invalid. */
+  addPod(pod: FakePod): void;
+  /** Changes a pod (emits MODIFIED); a pod turning Succeeded or Failed ends its followed logs. */
+  updatePod(namespace: string, name: string, patch: FakePodPatch): void;
+  /** Deletes a pod (emits DELETED and ends its followed logs). */
+  deletePod(namespace: string, name: string): void;
+  /** Appends a log line (split on newlines) to a container, default the first, and pushes it to followers. */
+  appendLog(namespace: string, pod: string, line: string, container?: string): void;
+  /** Number of open streams: watches, followed logs, exec and attach sessions; all kinds by default. */
+  activeStreams(kind?: StreamKind): number;
+  /** `{ name, server, ca }` plus `credentials` when given, for the proxy's cluster list. */
+  clusterConfig<Credentials>(name: string, credentials?: Credentials): FakeClusterConfig<Credentials>;
+  /** Stops the server and closes every connection, including open watches, logs and WebSockets. */
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function defaultPods(name: string): FakePod[] {
+  const web = (index: number): FakePod => ({
+    name: `web-${name}-${index}`,
+    labels: { app: 'web' },
+    containers: [
+      {
+        name: 'app',
+        image: 'nginx:1.27',
+        logs: [`[${name}] web-${name}-${index} starting`, 'listening on :8080', 'GET /healthz 200'],
+      },
+    ],
+  });
+  return [
+    web(1),
+    web(2),
+    {
+      name: `worker-${name}-1`,
+      labels: { app: 'worker' },
+      containers: [{ name: 'app', image: 'busybox:1.36', logs: [`[${name}] worker started`, 'processed job 1'] }],
+    },
+  ];
+}
+
+function validateOptions(options: FakeClusterOptions): void {
+  if (options.name !== undefined && (typeof options.name !== 'string' || !isDnsLabel(options.name))) {
+    throw new TypeError(`startFakeCluster(): name must be a DNS label (lowercase alphanumerics and '-'), got ${JSON.stringify(options.name)}`);
+  }
+  if (options.tokens !== undefined && (typeof options.tokens !== 'object' || options.tokens === null)) {
+    throw new TypeError('startFakeCluster(): tokens must be an object mapping tokens to users');
+  }
+  if (options.impersonators !== undefined && (!Array.isArray(options.impersonators) || !options.impersonators.every((u) => typeof u === 'string'))) {
+    throw new TypeError('startFakeCluster(): impersonators must be an array of user names');
+  }
+  if (options.exec !== undefined && typeof options.exec !== 'function') {
+    throw new TypeError('startFakeCluster(): exec must be a function');
+  }
+  if (options.host !== undefined && typeof options.host !== 'string') throw new TypeError('startFakeCluster(): host must be a string');
+}
+
+function toStatusError(error: unknown): StatusError {
+  if (error instanceof StatusError) return error;
+  return new StatusError('InternalError', `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+function pathSegments(url: URL): string[] {
+  try {
+    return url.pathname.split('/').filter((segment) => segment !== '').map(decodeURIComponent);
+  } catch {
+    throw badRequest(`malformed path: ${url.pathname}`);
+  }
+}
+
+/** Protobuf-encoded objects start with this magic (kubectl sends built-in types as protobuf). */
+const PROTOBUF_MAGIC = Buffer.from('k8s\0', 'latin1');
+
+/**
+ * Reads a request body and checks that it is an object of `kind`. JSON is parsed; protobuf (which
+ * the fake does not decode) is only checked for its envelope, as the objects it accepts carry no
+ * information the fake needs.
+ */
+async function readObjectBody(req: IncomingMessage, kind: string): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw badRequest('the request body is too large');
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks);
+  const contentType = req.headers['content-type'] ?? '';
+  if (contentType.startsWith('application/vnd.kubernetes.protobuf')) {
+    if (!body.subarray(0, 4).equals(PROTOBUF_MAGIC) || !body.includes(kind)) throw badRequest(`the body must be a protobuf ${kind} object`);
+    return;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || (parsed as { kind?: unknown }).kind !== kind) {
+    throw badRequest(`the body must be a ${kind} object`);
+  }
+}
+
+/** Attach to the main process: echoes stdin like `cat`; without stdin it runs until the client leaves. */
+function attachMainProcess(stdinRequested: boolean): ExecHandler {
+  return async (ctx: ExecContext) => {
+    if (!stdinRequested) {
+      await once(ctx.signal, 'abort');
+      return 0;
+    }
+    for await (const chunk of ctx.stdin) ctx.stdout.write(chunk as Buffer);
+    return 0;
+  };
+}
+
+/**
+ * Starts a fake Kubernetes API server over HTTPS, good enough for `@kubernetes/client-node` and
+ * `kubectl`: discovery, namespaces, pods (list, get, delete, watch, Table output), logs (follow),
+ * exec and attach over WebSocket (`v5.channel.k8s.io` down to `channel.k8s.io`), selfsubjectreviews,
+ * bearer tokens (header or WebSocket subprotocol), client certificates and impersonation.
+ *
+ * Every request must authenticate (as with `--anonymous-auth=false`); any authenticated user may
+ * do anything. Errors are Kubernetes `Status` objects. Close it with {@link FakeCluster.close}.
+ *
+ * @example
+ * ```ts
+ * const fake = await startFakeCluster({ tokens: { 'secret-token': { user: 'alice', groups: ['devs'] } } });
+ * // point a client at fake.url with fake.ca and the token, then:
+ * fake.addPod({ name: 'api-1', labels: { app: 'api' } });
+ * await fake.close();
+ * ```
+ */
+export async function startFakeCluster(options: FakeClusterOptions = {}): Promise<FakeCluster> {
+  validateOptions(options);
+  const clusterName = options.name ?? 'fake';
+  const host = options.host ?? '127.0.0.1';
+  const authority = createCertificateAuthority({ commonName: `${clusterName}-ca` });
+  const serverCertificate = authority.issue({
+    commonName: 'kube-apiserver',
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default.svc'],
+    ipAddresses: ['127.0.0.1', '::1'],
+    usage: 'server',
+  });
+  const authenticator = new Authenticator({
+    tokens: options.tokens ?? {},
+    impersonators: options.impersonators,
+    clientCertificates: options.clientCertificates ?? false,
+  });
+  const store = new PodStore(`${clusterName}-node-1`);
+  for (const pod of options.pods ?? defaultPods(clusterName)) store.add(pod);
+  const startedAt = new Date();
+  const streams = new StreamTracker();
+  const requests: FakeRequest[] = [];
+  const sockets = new Set<Socket>();
+  const execHandler = options.exec ?? runBuiltinCommand;
+  const webSockets = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => negotiateChannelProtocol([...protocols])?.name || false,
+  });
+
+  const server: Server = createServer({
+    ...serverCertificate,
+    ca: authority.cert,
+    requestCert: options.clientCertificates ?? false,
+    // Certificates that do not verify are ignored rather than failing the handshake, so that a
+    // token can still authenticate and tests get a Status instead of a TLS error.
+    rejectUnauthorized: false,
+  });
+
+  function record(req: IncomingMessage, upgrade: boolean): { -readonly [K in keyof FakeRequest]: FakeRequest[K] } {
+    const entry = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      headers: req.headers,
+      user: null,
+      authenticatedBy: null,
+      upgrade,
+      time: new Date(),
+    };
+    requests.push(entry);
+    return entry;
+  }
+
+  function authenticate(req: IncomingMessage, upgrade: boolean): UserInfo {
+    const entry = record(req, upgrade);
+    const { user, by } = authenticator.authenticate(req);
+    entry.user = user.username;
+    entry.authenticatedBy = by;
+    return user;
+  }
+
+  function requirePod(namespace: string, name: string): StoredPod {
+    const pod = store.get(namespace, name);
+    if (!pod) throw notFound('pods', name);
+    return pod;
+  }
+
+  function requireNamespace(namespace: string): void {
+    if (!store.namespaces().includes(namespace)) throw notFound('namespaces', namespace);
+  }
+
+  function servePodList(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, namespace: string | undefined): void {
+    const filter = podFilter(query);
+    const table = wantsTable(req.headers.accept) ? includeObjectParameter(query) : undefined;
+    if (booleanParameter(query, 'watch')) {
+      serveWatch(res, query, store, streams, { namespace, filter, table });
+      return;
+    }
+    const pods = store.list(namespace).filter(filter);
+    if (table) {
+      sendJson(res, 200, podTable(pods, table, store.resourceVersion));
+      return;
+    }
+    sendJson(res, 200, {
+      kind: 'PodList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: String(store.resourceVersion) },
+      items: pods.map((pod) => {
+        // List items carry no kind/apiVersion, as with the real apiserver.
+        const item = podObject(pod);
+        delete item.kind;
+        delete item.apiVersion;
+        return item;
+      }),
+    });
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://fake.invalid');
+    const query = url.searchParams;
+    const segments = pathSegments(url);
+    const method = req.method ?? 'GET';
+    const path = `/${segments.join('/')}`;
+    const get = (body: () => unknown) => {
+      if (method !== 'GET' && method !== 'HEAD') throw new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      sendJson(res, 200, body());
+    };
+    const table = () => (wantsTable(req.headers.accept) ? includeObjectParameter(query) : undefined);
+
+    switch (path) {
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+        res.end('ok');
+        return;
+      case '/version':
+        return get(versionInfo);
+      case '/api':
+        return get(() => coreVersions(`${host}:${(server.address() as AddressInfo).port}`));
+      case '/api/v1':
+        return get(coreResources);
+      case '/apis':
+        return get(groupList);
+      case '/apis/authentication.k8s.io':
+        return get(authenticationGroup);
+      case '/apis/authentication.k8s.io/v1':
+        return get(authenticationResources);
+      case '/apis/authentication.k8s.io/v1/selfsubjectreviews': {
+        if (method !== 'POST') throw new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        await readObjectBody(req, 'SelfSubjectReview');
+        sendJson(res, 201, {
+          kind: 'SelfSubjectReview',
+          apiVersion: 'authentication.k8s.io/v1',
+          metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
+          status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } },
+        });
+        return;
+      }
+      case '/api/v1/pods':
+        if (method !== 'GET') break;
+        return servePodList(req, res, query, undefined);
+      case '/api/v1/watch/pods':
+        query.set('watch', 'true');
+        return servePodList(req, res, query, undefined);
+      case '/api/v1/namespaces': {
+        const include = table();
+        return get(() =>
+          include
+            ? namespaceTable(store.namespaces(), startedAt, include, store.resourceVersion)
+            : {
+                kind: 'NamespaceList',
+                apiVersion: 'v1',
+                metadata: { resourceVersion: String(store.resourceVersion) },
+                items: store.namespaces().map((name) => namespaceObject(name, startedAt)),
+              },
+        );
+      }
+    }
+
+    const [api, version, kind, namespace, resource, name, subresource, ...rest] = segments;
+    if (api === 'api' && version === 'v1' && kind === 'watch' && namespace === 'namespaces' && name === 'pods' && subresource === undefined && resource) {
+      query.set('watch', 'true');
+      return servePodList(req, res, query, resource);
+    }
+    if (api !== 'api' || version !== 'v1' || kind !== 'namespaces' || namespace === undefined || rest.length > 0) {
+      throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+    }
+    if (resource === undefined) {
+      requireNamespace(namespace);
+      const include = table();
+      return get(() => (include ? namespaceTable([namespace], startedAt, include, store.resourceVersion) : namespaceObject(namespace, startedAt)));
+    }
+    if (resource !== 'pods') throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+    if (name === undefined) {
+      if (method !== 'GET') throw new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      return servePodList(req, res, query, namespace);
+    }
+    const pod = requirePod(namespace, name);
+    switch (subresource) {
+      case undefined: {
+        if (method === 'DELETE') {
+          sendJson(res, 200, podObject(store.delete(namespace, name)));
+          return;
+        }
+        const include = table();
+        return get(() => (include ? podTable([pod], include, store.resourceVersion) : podObject(pod)));
+      }
+      case 'log':
+        if (method !== 'GET') throw new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        serveLogs(res, query, store, streams, pod);
+        return;
+      case 'exec':
+      case 'attach':
+        throw badRequest('Upgrade request required');
+      default:
+        throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+    }
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    let user: UserInfo;
+    try {
+      user = authenticate(req, false);
+    } catch (error) {
+      sendStatus(res, toStatusError(error));
+      return;
+    }
+    route(req, res, user).catch((error: unknown) => sendStatus(res, toStatusError(error)));
+  });
+
+  function execRequest(req: IncomingMessage, user: UserInfo): { request: ExecRequest; attach: boolean } {
+    const url = new URL(req.url ?? '/', 'https://fake.invalid');
+    const [api, version, kind, namespace = '', resource, name = '', subresource, ...rest] = pathSegments(url);
+    if (api !== 'api' || version !== 'v1' || kind !== 'namespaces' || resource !== 'pods' || rest.length > 0 || (subresource !== 'exec' && subresource !== 'attach')) {
+      throw new StatusError('NotFound', 'the server could not find the requested resource', {});
+    }
+    const pod = requirePod(namespace, name);
+    const query = url.searchParams;
+    const container = chooseContainer(pod, query.get('container'));
+    if (pod.phase === 'Succeeded' || pod.phase === 'Failed') {
+      throw badRequest(`cannot ${subresource} into a container in a completed pod; current phase is ${pod.phase}`);
+    }
+    if (pod.phase === 'Pending') throw badRequest(`container "${container}" in pod "${pod.name}" is waiting to start: ContainerCreating`);
+    const argv = query.getAll('command');
+    if (subresource === 'exec' && argv.length === 0) throw badRequest('you must specify at least one command for the container');
+    const request: ExecRequest = {
+      argv,
+      namespace,
+      pod: name,
+      container,
+      user: user.username,
+      stdin: booleanParameter(query, 'stdin'),
+      stdout: booleanParameter(query, 'stdout'),
+      stderr: booleanParameter(query, 'stderr'),
+      tty: booleanParameter(query, 'tty'),
+    };
+    if (!request.stdin && !request.stdout && !request.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
+    return { request, attach: subresource === 'attach' };
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    try {
+      const user = authenticate(req, true);
+      const token = (req.headers.upgrade ?? '').toLowerCase();
+      if (token !== 'websocket') {
+        throw badRequest(`unsupported upgrade "${req.headers.upgrade ?? ''}": the fake cluster only speaks WebSocket (no SPDY)`);
+      }
+      const { request, attach } = execRequest(req, user);
+      const offered = offeredProtocols(req).filter((protocol) => !protocol.startsWith('base64url.bearer.authorization.k8s.io.'));
+      const protocol = negotiateChannelProtocol(offered);
+      if (!protocol) {
+        throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${SUPPORTED_PROTOCOLS.join(' ')}]`);
+      }
+      // kube-apiserver accepts exec over POST too; ws only completes GET handshakes.
+      req.method = 'GET';
+      webSockets.handleUpgrade(req, socket, head, (ws) => {
+        const release = streams.open(attach ? 'attach' : 'exec', () => ws.terminate());
+        ws.once('close', release);
+        const handler = attach ? attachMainProcess(request.stdin) : execHandler;
+        runExecSession(ws, protocol, request, handler).catch(() => ws.terminate());
+      });
+    } catch (error) {
+      rejectUpgrade(socket, toStatusError(error));
+    }
+  });
+
+  server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('tlsClientError', () => {
+    // A client that fails the handshake is its own problem; the server keeps serving.
+  });
+  server.on('clientError', (_error, socket: Duplex) => socket.destroy());
+
+  server.listen(0, host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url,
+    port,
+    ca: authority.cert,
+    requests,
+    clearRequests: () => {
+      requests.length = 0;
+    },
+    addToken: (token, user, groups) => authenticator.addToken(token, user, groups),
+    issueClientCertificate: (user, groups = []) => authority.issue({ commonName: user, organizations: groups, usage: 'client' }),
+    addPod: (pod) => void store.add(pod),
+    updatePod: (namespace, name, patch) => void store.update(namespace, name, patch),
+    deletePod: (namespace, name) => void store.delete(namespace, name),
+    appendLog: (namespace, pod, line, container) => store.appendLog(namespace, pod, line, container),
+    activeStreams: (kind) => streams.count(kind),
+    clusterConfig: <Credentials>(name: string, credentials?: Credentials): FakeClusterConfig<Credentials> => ({
+      name,
+      server: url,
+      ca: authority.cert,
+      ...(credentials === undefined ? {} : { credentials }),
+    }),
+    close: () => {
+      closing ??= (async () => {
+        const closed = once(server, 'close');
+        server.close();
+        streams.closeAll();
+        for (const ws of webSockets.clients) ws.terminate();
+        for (const socket of sockets) socket.destroy();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
