@@ -1,5 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { request } from 'node:https';
 import { Writable } from 'node:stream';
+import WebSocket from 'ws';
 import type { FakeCluster } from 'kube-cluster-proxy/testing';
 
 /** A KubeConfig pointing straight at the fake, authenticating with a token or a client certificate. */
@@ -30,4 +32,72 @@ export class Collector extends Writable {
   get text(): string {
     return Buffer.concat(this.chunks).toString('utf8');
   }
+}
+
+/** The subprotocol entry carrying a bearer token, as browsers send it (unpadded base64url). */
+export function bearerProtocol(token: string): string {
+  return `base64url.bearer.authorization.k8s.io.${Buffer.from(token).toString('base64url')}`;
+}
+
+/** The outcome of a WebSocket attempt: either open, or refused with an HTTP response. */
+export type WebSocketAttempt =
+  | { readonly ws: WebSocket; readonly protocol: string; readonly responseHeaders: Record<string, string | string[] | undefined> }
+  | { readonly status: number; readonly body: string; readonly contentType: string | undefined };
+
+/** Opens a WebSocket to the fake with `ws`, trusting its CA; resolves on open or on a refused upgrade. */
+export function openWebSocket(
+  fake: FakeCluster,
+  path: string,
+  protocols: string[],
+  headers: Record<string, string> = {},
+): Promise<WebSocketAttempt> {
+  return new Promise((resolve, reject) => {
+    let responseHeaders: Record<string, string | string[] | undefined> = {};
+    const ws = new WebSocket(`${fake.url.replace('https', 'wss')}${path}`, protocols, { ca: fake.ca, headers });
+    ws.on('upgrade', (response) => (responseHeaders = response.headers));
+    ws.on('open', () => resolve({ ws, protocol: ws.protocol, responseHeaders }));
+    ws.on('unexpected-response', (_request, response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), contentType: response.headers['content-type'] }),
+      );
+    });
+    ws.on('error', reject);
+  });
+}
+
+/** Frames received until the server closes the WebSocket, with the close code. */
+export function framesUntilClose(ws: WebSocket): Promise<{ frames: { channel: number; data: Buffer; text: boolean }[]; code: number }> {
+  const frames: { channel: number; data: Buffer; text: boolean }[] = [];
+  ws.on('message', (data: Buffer, isBinary: boolean) => frames.push({ channel: data[0] ?? -1, data: data.subarray(1), text: !isBinary }));
+  return new Promise((resolve) => ws.on('close', (code) => resolve({ frames, code })));
+}
+
+/** Concatenated payloads of one channel. */
+export function channelText(frames: readonly { channel: number; data: Buffer }[], channel: number): string {
+  return Buffer.concat(frames.filter((frame) => frame.channel === channel).map((frame) => frame.data)).toString('utf8');
+}
+
+/** Sends an upgrade request by hand (any method and upgrade token); resolves with the status line and headers. */
+export function rawUpgrade(
+  fake: FakeCluster,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${fake.url}${path}`, { method, ca: fake.ca, headers: { Connection: 'Upgrade', ...headers } });
+    req.on('upgrade', (response, socket) => {
+      socket.destroy();
+      resolve({ status: response.statusCode ?? 0, headers: response.headers, body: '' });
+    });
+    req.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
