@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createTokenCache } from './tokens/cached-token.ts';
 import { setClusterTokenCookie, clearClusterTokenCookie, type TokenCookieOptions } from './credentials/token-cookie.ts';
-import { ClusterProxyError, InternalProxyError, InvalidOptionError, ProxyClosedError, RouteNotFoundError } from './errors.ts';
+import { BadRequestError, ClusterProxyError, InternalProxyError, InvalidOptionError, ProxyClosedError, RouteNotFoundError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 import { resolveOptions, type ClusterProxyHooks, type ClusterProxyOptions, type ProxyEvent } from './options.ts';
 import { createPipeline } from './pipeline.ts';
@@ -126,6 +126,8 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
 
   function routeOf(req: IncomingMessage): ClusterRequestPath | undefined {
     const target = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    // An absolute-form target (`GET http://host/...`) is for forward proxies, not for this one.
+    if (!target.startsWith('/')) throw new BadRequestError('the request target must be a path');
     return parseClusterPath(target, mountPrefix);
   }
 

@@ -139,7 +139,7 @@ describe('cookie-authenticated upgrades', () => {
   });
 
   it('are refused with 403 from a foreign origin or without one, before the cluster', async () => {
-    for (const headers of [{ cookie, origin: 'https://evil.example' }, { cookie }]) {
+    for (const headers of [{ cookie, origin: 'https://evil.example' }, { cookie }] as Record<string, string>[]) {
       const result = await runChannelSession(wsUrl('user', 'web-ws-1', ['whoami']), ['v4.channel.k8s.io'], { headers });
       expect(result).toMatchObject({ ok: false, status: 403 });
       if (!result.ok) expect(JSON.parse(result.body)).toMatchObject({ reason: 'Forbidden', code: 403 });

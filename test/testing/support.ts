@@ -101,3 +101,66 @@ export function rawUpgrade(
     req.end();
   });
 }
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/** A plain HTTPS request to the fake, trusting its CA; optional client certificate. */
+export function httpRequest(
+  fake: FakeCluster,
+  path: string,
+  options: { method?: string; headers?: Record<string, string | string[]>; body?: string; cert?: string; key?: string } = {},
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${fake.url}${path}`, {
+      method: options.method ?? 'GET',
+      headers: options.headers,
+      ca: fake.ca,
+      cert: options.cert,
+      key: options.key,
+      agent: false,
+    });
+    req.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** A streaming GET (watch, follow): lines as they arrive, the end, and a way to abort. */
+export function streamLines(fake: FakeCluster, path: string, token: string): {
+  readonly lines: string[];
+  readonly ended: Promise<void>;
+  readonly abort: () => void;
+  readonly headers: Promise<Record<string, string | string[] | undefined>>;
+} {
+  const lines: string[] = [];
+  let buffered = '';
+  const req = request(`${fake.url}${path}`, { headers: { Authorization: `Bearer ${token}` }, ca: fake.ca, agent: false });
+  const headers = new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+    req.on('response', (response) => resolve(response.headers));
+    req.on('error', reject);
+  });
+  const ended = new Promise<void>((resolve) => {
+    req.on('response', (response) => {
+      response.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        const complete = buffered.split('\n');
+        buffered = complete.pop() ?? '';
+        lines.push(...complete);
+      });
+      response.on('end', resolve);
+      response.on('error', () => resolve());
+    });
+    req.on('error', () => resolve());
+  });
+  req.end();
+  return { lines, ended, abort: () => req.destroy(), headers };
+}
