@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { createTokenCache } from './tokens/cached-token.ts';
 import { setClusterTokenCookie, clearClusterTokenCookie, type TokenCookieOptions } from './credentials/token-cookie.ts';
@@ -33,7 +34,7 @@ export interface ClusterProxy {
    * Takes the upgrades under the mount path on `server`; every other upgrade is left to the
    * server's other `upgrade` listeners. Attaching the same server twice has no effect.
    */
-  attach(server: Server): void;
+  attach(server: Server | HttpsServer): void;
   /** Lists the clusters of the resolver, e.g. for a cluster picker. */
   listClusters(): Promise<readonly ClusterConfig[]>;
   /** {@link setClusterTokenCookie} with this proxy's `mountPath` and `tokenCookie`. */
@@ -69,7 +70,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   const { hooks, logger, mountPrefix } = resolved;
   const exchanges = new WeakMap<IncomingMessage, Exchange>();
   const upgradedSockets = new Set<Duplex>();
-  const attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+  const attached = new Map<Server | HttpsServer, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   let closed = false;
 
   function emit<K extends keyof ClusterProxyHooks>(name: K, event: Parameters<NonNullable<ClusterProxyHooks[K]>>[0]): void {

@@ -34,6 +34,15 @@ export function offeredProtocols(req: IncomingMessage): string[] {
     .filter((entry) => entry !== '');
 }
 
+/** Extra keys are percent-encoded in header names; a malformed encoding is kept as is. */
+function decodeHeaderKey(key: string): string {
+  try {
+    return decodeURIComponent(key);
+  } catch {
+    return key;
+  }
+}
+
 function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
 }
@@ -130,7 +139,7 @@ export class Authenticator {
     const extra: Record<string, string[]> = {};
     for (const [name, values] of Object.entries(headers)) {
       if (name.startsWith('impersonate-extra-') && values) {
-        extra[decodeURIComponent(name.slice('impersonate-extra-'.length))] = values;
+        extra[decodeHeaderKey(name.slice('impersonate-extra-'.length))] = values;
       }
     }
     const hasExtra = Object.keys(extra).length > 0;

@@ -19,7 +19,7 @@ import { podFilter } from './selectors.ts';
 import { badRequest, notFound, rejectUpgrade, sendJson, sendStatus, StatusError } from './status.ts';
 import { StreamTracker, type StreamKind } from './streams.ts';
 import { includeObjectParameter, namespaceObject, namespaceTable, podTable, wantsTable } from './tables.ts';
-import { serveWatch } from './watch.ts';
+import { serveNamespaceWatch, servePodWatch } from './watch.ts';
 
 /** Options of {@link startFakeCluster}. */
 export interface FakeClusterOptions {
@@ -105,8 +105,10 @@ export interface FakeCluster {
   appendLog(namespace: string, pod: string, line: string, container?: string): void;
   /** Number of open streams: watches, followed logs, exec and attach sessions; all kinds by default. */
   activeStreams(kind?: StreamKind): number;
-  /** `{ name, server, ca }` plus `credentials` when given, for the proxy's cluster list. */
-  clusterConfig<Credentials>(name: string, credentials?: Credentials): FakeClusterConfig<Credentials>;
+  /** `{ name, server, ca }`, for the proxy's cluster list. */
+  clusterConfig(name: string): FakeClusterConfig;
+  /** `{ name, server, ca, credentials }`, for the proxy's cluster list. */
+  clusterConfig<Credentials>(name: string, credentials: Credentials): FakeClusterConfig<Credentials> & { readonly credentials: Credentials };
   /** Stops the server and closes every connection, including open watches, logs and WebSockets. */
   close(): Promise<void>;
 }
@@ -150,6 +152,10 @@ function validateOptions(options: FakeClusterOptions): void {
     throw new TypeError('startFakeCluster(): exec must be a function');
   }
   if (options.host !== undefined && typeof options.host !== 'string') throw new TypeError('startFakeCluster(): host must be a string');
+}
+
+function methodNotAllowed(): StatusError {
+  return new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
 }
 
 function toStatusError(error: unknown): StatusError {
@@ -301,7 +307,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     const filter = podFilter(query);
     const table = wantsTable(req.headers.accept) ? includeObjectParameter(query) : undefined;
     if (booleanParameter(query, 'watch')) {
-      serveWatch(res, query, store, streams, { namespace, filter, table });
+      servePodWatch(res, query, store, streams, { namespace, filter, table });
       return;
     }
     const pods = store.list(namespace).filter(filter);
@@ -330,7 +336,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     const method = req.method ?? 'GET';
     const path = `/${segments.join('/')}`;
     const get = (body: () => unknown) => {
-      if (method !== 'GET' && method !== 'HEAD') throw new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
       sendJson(res, 200, body());
     };
     const table = () => (wantsTable(req.headers.accept) ? includeObjectParameter(query) : undefined);
@@ -355,7 +361,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       case '/apis/authentication.k8s.io/v1':
         return get(authenticationResources);
       case '/apis/authentication.k8s.io/v1/selfsubjectreviews': {
-        if (method !== 'POST') throw new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        if (method !== 'POST') throw methodNotAllowed();
         await readObjectBody(req, 'SelfSubjectReview');
         sendJson(res, 201, {
           kind: 'SelfSubjectReview',
@@ -366,13 +372,18 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
         return;
       }
       case '/api/v1/pods':
-        if (method !== 'GET') break;
+        if (method !== 'GET') throw methodNotAllowed();
         return servePodList(req, res, query, undefined);
       case '/api/v1/watch/pods':
         query.set('watch', 'true');
         return servePodList(req, res, query, undefined);
-      case '/api/v1/namespaces': {
+      case '/api/v1/namespaces':
+      case '/api/v1/watch/namespaces': {
         const include = table();
+        if (method === 'GET' && (path.startsWith('/api/v1/watch/') || booleanParameter(query, 'watch'))) {
+          serveNamespaceWatch(res, query, store, streams, { created: startedAt, table: include });
+          return;
+        }
         return get(() =>
           include
             ? namespaceTable(store.namespaces(), startedAt, include, store.resourceVersion)
@@ -401,7 +412,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     }
     if (resource !== 'pods') throw new StatusError('NotFound', 'the server could not find the requested resource', {});
     if (name === undefined) {
-      if (method !== 'GET') throw new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      if (method !== 'GET') throw methodNotAllowed();
       return servePodList(req, res, query, namespace);
     }
     const pod = requirePod(namespace, name);
@@ -415,7 +426,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
         return get(() => (include ? podTable([pod], include, store.resourceVersion) : podObject(pod)));
       }
       case 'log':
-        if (method !== 'GET') throw new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        if (method !== 'GET') throw methodNotAllowed();
         serveLogs(res, query, store, streams, pod);
         return;
       case 'exec':
@@ -509,6 +520,12 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closing: Promise<void> | undefined;
 
+  function clusterConfig(name: string): FakeClusterConfig;
+  function clusterConfig<Credentials>(name: string, credentials: Credentials): FakeClusterConfig<Credentials> & { readonly credentials: Credentials };
+  function clusterConfig<Credentials>(name: string, credentials?: Credentials): FakeClusterConfig<Credentials> {
+    return credentials === undefined ? { name, server: url, ca: authority.cert } : { name, server: url, ca: authority.cert, credentials };
+  }
+
   return {
     url,
     port,
@@ -524,12 +541,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     deletePod: (namespace, name) => void store.delete(namespace, name),
     appendLog: (namespace, pod, line, container) => store.appendLog(namespace, pod, line, container),
     activeStreams: (kind) => streams.count(kind),
-    clusterConfig: <Credentials>(name: string, credentials?: Credentials): FakeClusterConfig<Credentials> => ({
-      name,
-      server: url,
-      ca: authority.cert,
-      ...(credentials === undefined ? {} : { credentials }),
-    }),
+    clusterConfig,
     close: () => {
       closing ??= (async () => {
         const closed = once(server, 'close');

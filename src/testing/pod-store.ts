@@ -115,12 +115,12 @@ export class PodStore {
     const listeners = this.#logListeners.get(key) ?? new Set();
     this.#logListeners.set(key, listeners);
     listeners.add(listener);
-    return () => listeners.delete(listener);
+    return () => void listeners.delete(listener);
   }
 
   subscribe(listener: (event: PodEvent) => void): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return () => void this.#listeners.delete(listener);
   }
 
   /** Events after `resourceVersion`, or `undefined` when they are no longer kept (410 Expired). */

@@ -5,9 +5,50 @@ import { integerParameter } from './query.ts';
 import type { PodFilter } from './selectors.ts';
 import { badRequest } from './status.ts';
 import type { StreamTracker } from './streams.ts';
-import { podTable, type IncludeObject } from './tables.ts';
+import { namespaceObject, namespaceTable, podTable, type IncludeObject } from './tables.ts';
 
-export interface WatchOptions {
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR';
+
+interface WatchStream {
+  send(type: EventType, object: unknown): void;
+  end(): void;
+}
+
+function resourceVersionParameter(query: URLSearchParams): number {
+  const text = query.get('resourceVersion') ?? '';
+  if (text !== '' && !/^\d+$/.test(text)) throw badRequest(`resourceVersion: Invalid value: "${text}": must be a non-negative integer`);
+  return text === '' ? 0 : Number(text);
+}
+
+/**
+ * Opens a watch response as kube-apiserver does: chunked JSON lines, each flushed as it is written,
+ * a clean end after `timeoutSeconds`; `stop` runs once when the watch ends for any reason.
+ */
+function openWatch(res: ServerResponse, query: URLSearchParams, streams: StreamTracker, stop: () => void): WatchStream {
+  const timeoutSeconds = integerParameter(query, 'timeoutSeconds');
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+  const timer = timeoutSeconds === undefined ? undefined : setTimeout(() => end(), timeoutSeconds * 1000);
+  const release = streams.open('watch', () => end());
+  let ended = false;
+  function end(): void {
+    if (ended) return;
+    ended = true;
+    stop();
+    clearTimeout(timer);
+    release();
+    if (!res.writableEnded) res.end();
+  }
+  res.on('close', end);
+  return {
+    send: (type, object) => {
+      if (!ended) res.write(`${JSON.stringify({ type, object })}\n`);
+    },
+    end,
+  };
+}
+
+export interface PodWatchOptions {
   readonly namespace: string | undefined;
   readonly filter: PodFilter;
   /** Send objects as single-row Tables (`kubectl get -w`). */
@@ -15,60 +56,56 @@ export interface WatchOptions {
 }
 
 /**
- * Serves a pod watch as kube-apiserver does: chunked JSON lines, flushed one by one; initial ADDED
- * events when no resourceVersion (or "0") is given, otherwise the changes after it; a clean end
- * after `timeoutSeconds`.
+ * Serves a pod watch: initial ADDED events when no resourceVersion (or "0") is given, otherwise the
+ * changes after it (an ERROR 410 Expired event when those are no longer kept), then live changes.
  */
-export function serveWatch(res: ServerResponse, query: URLSearchParams, store: PodStore, streams: StreamTracker, options: WatchOptions): void {
-  const timeoutSeconds = integerParameter(query, 'timeoutSeconds');
-  const resourceVersionText = query.get('resourceVersion') ?? '';
-  if (resourceVersionText !== '' && !/^\d+$/.test(resourceVersionText)) {
-    throw badRequest(`resourceVersion: Invalid value: "${resourceVersionText}": must be a non-negative integer`);
-  }
-  const resourceVersion = resourceVersionText === '' ? 0 : Number(resourceVersionText);
-
+export function servePodWatch(res: ServerResponse, query: URLSearchParams, store: PodStore, streams: StreamTracker, options: PodWatchOptions): void {
+  const resourceVersion = resourceVersionParameter(query);
   const inScope = (event: PodEvent) =>
     (options.namespace === undefined || event.pod.namespace === options.namespace) && options.filter(event.pod);
-  const write = (event: PodEvent) => {
-    const object = options.table ? podTable([event.pod], options.table, event.pod.resourceVersion) : podObject(event.pod);
-    res.write(`${JSON.stringify({ type: event.type, object })}\n`);
-  };
+  const initial: PodEvent[] | undefined =
+    resourceVersion === 0 ? store.list(options.namespace).map((pod) => ({ type: 'ADDED', pod })) : store.eventsSince(resourceVersion);
 
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-  res.flushHeaders();
+  let unsubscribe: () => void = () => undefined;
+  const watch = openWatch(res, query, streams, () => unsubscribe());
+  const send = (event: PodEvent) =>
+    watch.send(event.type, options.table ? podTable([event.pod], options.table, event.pod.resourceVersion) : podObject(event.pod));
 
-  let initial: PodEvent[];
-  if (resourceVersion === 0) {
-    initial = store.list(options.namespace).map((pod) => ({ type: 'ADDED', pod }));
-  } else {
-    const since = store.eventsSince(resourceVersion);
-    if (since === undefined) {
-      const expired = {
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message: `too old resource version: ${resourceVersion} (${store.resourceVersion})`,
-        reason: 'Expired',
-        code: 410,
-      };
-      res.end(`${JSON.stringify({ type: 'ERROR', object: expired })}\n`);
-      return;
-    }
-    initial = since;
+  if (initial === undefined) {
+    watch.send('ERROR', {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `too old resource version: ${resourceVersion} (${store.resourceVersion})`,
+      reason: 'Expired',
+      code: 410,
+    });
+    watch.end();
+    return;
   }
-  for (const event of initial.filter(inScope)) write(event);
-
-  const unsubscribe = store.subscribe((event) => {
-    if (inScope(event)) write(event);
+  initial.filter(inScope).forEach(send);
+  unsubscribe = store.subscribe((event) => {
+    if (inScope(event)) send(event);
   });
-  const timer = timeoutSeconds === undefined ? undefined : setTimeout(() => end(), timeoutSeconds * 1000);
-  const release = streams.open('watch', () => end());
-  function end(): void {
-    unsubscribe();
-    clearTimeout(timer);
-    release();
-    if (!res.writableEnded) res.end();
-  }
-  res.on('close', end);
+}
+
+/**
+ * Serves a namespace watch. Namespaces are derived from pods, so events follow the pods: ADDED when
+ * a pod brings a new namespace, DELETED when the last pod of a namespace (other than `default`) goes.
+ */
+export function serveNamespaceWatch(res: ServerResponse, query: URLSearchParams, store: PodStore, streams: StreamTracker, options: { created: Date; table: IncludeObject | undefined }): void {
+  const resourceVersion = resourceVersionParameter(query);
+  let unsubscribe: () => void = () => undefined;
+  const watch = openWatch(res, query, streams, () => unsubscribe());
+  const send = (type: EventType, name: string) =>
+    watch.send(type, options.table ? namespaceTable([name], options.created, options.table, store.resourceVersion) : namespaceObject(name, options.created));
+  let known = new Set(store.namespaces());
+  if (resourceVersion === 0) known.forEach((name) => send('ADDED', name));
+  unsubscribe = store.subscribe(() => {
+    const current = new Set(store.namespaces());
+    for (const name of current) if (!known.has(name)) send('ADDED', name);
+    for (const name of known) if (!current.has(name)) send('DELETED', name);
+    known = current;
+  });
 }

@@ -1,4 +1,5 @@
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import express from 'express';
@@ -8,7 +9,8 @@ import { createClusterProxy, type ClusterProxy, type ClusterProxyOptions } from 
 /** Listens on a free loopback port and returns the base URL. */
 export async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const scheme = 'setSecureContext' in server ? 'https' : 'http';
+  return `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /** Closes a server and every connection it still holds. */
@@ -27,20 +29,28 @@ export interface ProxyHost {
   close(): Promise<void>;
 }
 
-export async function startProxyHost(options: ClusterProxyOptions, kind: HostKind = 'express5'): Promise<ProxyHost> {
+/**
+ * @param tls serve HTTPS with this certificate: kubectl sends bearer tokens only over TLS.
+ */
+export async function startProxyHost(
+  options: ClusterProxyOptions,
+  kind: HostKind = 'express5',
+  tls?: { cert: string; key: string },
+): Promise<ProxyHost> {
   const proxy = createClusterProxy(options);
   const mountPath = proxy.mountPath;
-  let server: Server;
+  let listener: RequestListener;
   if (kind === 'node-http') {
-    server = createServer((req, res) => proxy(req, res));
+    listener = (req, res) => proxy(req, res);
   } else {
     const app = kind === 'express5' ? express() : express4();
     app.get('/healthz', (_req, res) => {
       res.send('ok');
     });
     app.use(mountPath, proxy);
-    server = createServer(app);
+    listener = app;
   }
+  const server = (tls ? createHttpsServer(tls, listener) : createServer(listener)) as Server;
   proxy.attach(server);
   const url = await listen(server);
   return {

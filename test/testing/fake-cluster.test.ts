@@ -258,6 +258,22 @@ describe('watch', () => {
     fake.deletePod('default', 'other');
   });
 
+  it('watches namespaces, which come and go with their pods', async () => {
+    const watch = streamLines(fake, '/api/v1/namespaces?watch=true', 'admin-token');
+    await vi.waitFor(() => expect(watch.lines).toHaveLength(1));
+    fake.addPod({ name: 'x', namespace: 'team-a' });
+    fake.deletePod('team-a', 'x');
+    await vi.waitFor(() => expect(watch.lines).toHaveLength(3));
+    const events = watch.lines.map((line) => json(line) as { type: string; object: { kind: string; metadata: { name: string } } });
+    expect(events.map((e) => `${e.type} ${e.object.kind} ${e.object.metadata.name}`)).toEqual([
+      'ADDED Namespace default',
+      'ADDED Namespace team-a',
+      'DELETED Namespace team-a',
+    ]);
+    watch.abort();
+    await vi.waitFor(() => expect(fake.activeStreams('watch')).toBe(0));
+  });
+
   it('resumes after a resourceVersion and ends cleanly after timeoutSeconds', async () => {
     const list = json((await httpRequest(fake, '/api/v1/namespaces/default/pods', { headers: ADMIN })).body) as { metadata: { resourceVersion: string } };
     fake.addPod({ name: 'after-list' });
