@@ -8,13 +8,18 @@
  *
  * Run it with `npm start`; PORT (default 8080) and HOST (default 127.0.0.1) move it.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { createClusterProxy, type ClusterConfig } from 'kube-cluster-proxy';
-import { startFakeCluster } from 'kube-cluster-proxy/testing';
+import { createCertificateAuthority, startFakeCluster } from 'kube-cluster-proxy/testing';
 
 const port = Number(process.env.PORT ?? 8080);
+const tlsPort = Number(process.env.TLS_PORT ?? 8443);
 const host = process.env.HOST ?? '127.0.0.1';
 
 const DEV_SERVICE_TOKEN = 'dev-dashboard-token';
@@ -62,11 +67,29 @@ app.use(express.static(fileURLToPath(new URL('./public', import.meta.url))));
 
 const server = createServer(app);
 proxy.attach(server);
-server.listen(port, host, () => {
+
+// kubectl (client-go) sends bearer tokens only over TLS, so the dashboard also listens on HTTPS
+// with a certificate from a throw-away CA, written where kubectl can read it.
+const ca = createCertificateAuthority({ commonName: 'kube-cluster-proxy example dashboard CA' });
+const caFile = join(tmpdir(), 'kube-cluster-proxy-dashboard-ca.crt');
+writeFileSync(caFile, ca.cert);
+const tlsServer = createHttpsServer(
+  ca.issue({ commonName: host, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'], usage: 'server' }),
+  app,
+);
+proxy.attach(tlsServer);
+
+await Promise.all([
+  new Promise<void>((resolve) => server.listen(port, host, resolve)),
+  new Promise<void>((resolve) => tlsServer.listen(tlsPort, host, resolve)),
+]);
+{
   const base = `http://${host}:${port}`;
+  const tlsBase = `https://${host}:${tlsPort}`;
+  const kubectl = `kubectl --certificate-authority ${caFile} --server ${tlsBase}/clusters`;
   const pod = 'web-prod-1';
   console.log(`
-kube-cluster-proxy example dashboard: ${base}/
+kube-cluster-proxy example dashboard: ${base}/  (and ${tlsBase}/, CA in ${caFile})
 Clusters: simulated (no kubeconfig given): dev (authMode 'cluster'), prod (authMode 'user', token ${PROD_USER_TOKEN})
 
 Try:
@@ -74,19 +97,21 @@ Try:
   curl -H 'Authorization: Bearer ${PROD_USER_TOKEN}' ${base}/clusters/prod/api/v1/namespaces/default/pods
   curl ${base}/clusters/prod/version          # 401 Status: prod needs the user's token
   curl ${base}/clusters/nope/version          # 404 Status: unknown cluster
-  kubectl --server ${base}/clusters/dev get pods
-  kubectl --server ${base}/clusters/prod --token ${PROD_USER_TOKEN} exec ${pod} -- echo hello   # WebSocket exec
-  kubectl --server ${base}/clusters/prod --token ${PROD_USER_TOKEN} logs -f ${pod}
+  ${kubectl}/dev --token unused get pods        # the proxy replaces the token with dev's own
+  ${kubectl}/prod --token ${PROD_USER_TOKEN} exec ${pod} -- echo hello   # WebSocket exec
+  ${kubectl}/prod --token ${PROD_USER_TOKEN} logs -f ${pod}
 
 WebSocket exec with the token in the subprotocol, as a browser does:
   node -e "const W=require('ws');const t=Buffer.from('${PROD_USER_TOKEN}').toString('base64url');const w=new W('ws://${host}:${port}/clusters/prod/api/v1/namespaces/default/pods/${pod}/exec?command=echo&command=hello&stdout=true',['base64url.bearer.authorization.k8s.io.'+t,'v4.channel.k8s.io']);w.on('message',m=>process.stdout.write(m.subarray(1)));w.on('close',()=>console.log())"
 `);
-});
+}
 
 async function shutdown(): Promise<void> {
   await proxy.close();
-  server.closeAllConnections();
-  server.close();
+  for (const s of [server, tlsServer]) {
+    s.closeAllConnections();
+    s.close();
+  }
   await Promise.all([dev.close(), prod.close()]);
 }
 process.once('SIGINT', () => void shutdown());
