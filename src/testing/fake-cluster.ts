@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { Authenticator, offeredProtocols, type AuthenticationMethod, type TokenUser, type UserInfo } from './authentication.ts';
+import { Authenticator, BEARER_PROTOCOL_PREFIX, offeredProtocols, type AuthenticationMethod, type TokenUser, type UserInfo } from './authentication.ts';
 import { createCertificateAuthority, type CertificateAndKey } from './certificates.ts';
 import { negotiateChannelProtocol, SUPPORTED_PROTOCOLS } from './channel-protocol.ts';
 import { runBuiltinCommand } from './commands.ts';
@@ -16,7 +16,8 @@ import { PodStore } from './pod-store.ts';
 import { chooseContainer, isDnsLabel, podObject, type FakePod, type FakePodPatch, type StoredPod } from './pods.ts';
 import { booleanParameter } from './query.ts';
 import { podFilter } from './selectors.ts';
-import { badRequest, notFound, rejectUpgrade, sendJson, sendStatus, StatusError } from './status.ts';
+import { badRequest, notFound, rejectUpgrade, sendStatus, StatusError } from './status.ts';
+import { BINARY_STREAM_PROTOCOLS, httpResponder, webSocketResponder, type Responder } from './stream-sink.ts';
 import { StreamTracker, type StreamKind } from './streams.ts';
 import { includeObjectParameter, namespaceObject, namespaceTable, podTable, wantsTable } from './tables.ts';
 import { serveNamespaceWatch, servePodWatch } from './watch.ts';
@@ -256,10 +257,15 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   const requests: FakeRequest[] = [];
   const sockets = new Set<Socket>();
   const execHandler = options.exec ?? runBuiltinCommand;
-  const webSockets = new WebSocketServer({
+  const execSockets = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
     handleProtocols: (protocols) => negotiateChannelProtocol([...protocols])?.name || false,
+  });
+  const streamSockets = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => BINARY_STREAM_PROTOCOLS.find((protocol) => protocols.has(protocol)) ?? false,
   });
 
   const server: Server = createServer({
@@ -303,19 +309,19 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     if (!store.namespaces().includes(namespace)) throw notFound('namespaces', namespace);
   }
 
-  function servePodList(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, namespace: string | undefined): void {
+  function servePodList(req: IncomingMessage, responder: Responder, query: URLSearchParams, namespace: string | undefined): void {
     const filter = podFilter(query);
     const table = wantsTable(req.headers.accept) ? includeObjectParameter(query) : undefined;
     if (booleanParameter(query, 'watch')) {
-      servePodWatch(res, query, store, streams, { namespace, filter, table });
+      servePodWatch(responder, query, store, streams, { namespace, filter, table });
       return;
     }
     const pods = store.list(namespace).filter(filter);
     if (table) {
-      sendJson(res, 200, podTable(pods, table, store.resourceVersion));
+      responder.json(200, podTable(pods, table, store.resourceVersion));
       return;
     }
-    sendJson(res, 200, {
+    responder.json(200, {
       kind: 'PodList',
       apiVersion: 'v1',
       metadata: { resourceVersion: String(store.resourceVersion) },
@@ -329,7 +335,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     });
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void> {
+  async function route(req: IncomingMessage, responder: Responder, user: UserInfo): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://fake.invalid');
     const query = url.searchParams;
     const segments = pathSegments(url);
@@ -337,7 +343,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     const path = `/${segments.join('/')}`;
     const get = (body: () => unknown) => {
       if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
-      sendJson(res, 200, body());
+      responder.json(200, body());
     };
     const table = () => (wantsTable(req.headers.accept) ? includeObjectParameter(query) : undefined);
 
@@ -345,9 +351,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       case '/healthz':
       case '/livez':
       case '/readyz':
-        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
-        res.end('ok');
-        return;
+        return responder.text(200, 'ok');
       case '/version':
         return get(versionInfo);
       case '/api':
@@ -363,7 +367,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       case '/apis/authentication.k8s.io/v1/selfsubjectreviews': {
         if (method !== 'POST') throw methodNotAllowed();
         await readObjectBody(req, 'SelfSubjectReview');
-        sendJson(res, 201, {
+        responder.json(201, {
           kind: 'SelfSubjectReview',
           apiVersion: 'authentication.k8s.io/v1',
           metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
@@ -373,15 +377,15 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       }
       case '/api/v1/pods':
         if (method !== 'GET') throw methodNotAllowed();
-        return servePodList(req, res, query, undefined);
+        return servePodList(req, responder, query, undefined);
       case '/api/v1/watch/pods':
         query.set('watch', 'true');
-        return servePodList(req, res, query, undefined);
+        return servePodList(req, responder, query, undefined);
       case '/api/v1/namespaces':
       case '/api/v1/watch/namespaces': {
         const include = table();
         if (method === 'GET' && (path.startsWith('/api/v1/watch/') || booleanParameter(query, 'watch'))) {
-          serveNamespaceWatch(res, query, store, streams, { created: startedAt, table: include });
+          serveNamespaceWatch(responder, query, store, streams, { created: startedAt, table: include });
           return;
         }
         return get(() =>
@@ -400,7 +404,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     const [api, version, kind, namespace, resource, name, subresource, ...rest] = segments;
     if (api === 'api' && version === 'v1' && kind === 'watch' && namespace === 'namespaces' && name === 'pods' && subresource === undefined && resource) {
       query.set('watch', 'true');
-      return servePodList(req, res, query, resource);
+      return servePodList(req, responder, query, resource);
     }
     if (api !== 'api' || version !== 'v1' || kind !== 'namespaces' || namespace === undefined || rest.length > 0) {
       throw new StatusError('NotFound', 'the server could not find the requested resource', {});
@@ -413,13 +417,13 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     if (resource !== 'pods') throw new StatusError('NotFound', 'the server could not find the requested resource', {});
     if (name === undefined) {
       if (method !== 'GET') throw methodNotAllowed();
-      return servePodList(req, res, query, namespace);
+      return servePodList(req, responder, query, namespace);
     }
     const pod = requirePod(namespace, name);
     switch (subresource) {
       case undefined: {
         if (method === 'DELETE') {
-          sendJson(res, 200, podObject(store.delete(namespace, name)));
+          responder.json(200, podObject(store.delete(namespace, name)));
           return;
         }
         const include = table();
@@ -427,7 +431,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       }
       case 'log':
         if (method !== 'GET') throw methodNotAllowed();
-        serveLogs(res, query, store, streams, pod);
+        serveLogs(responder, query, store, streams, pod);
         return;
       case 'exec':
       case 'attach':
@@ -445,7 +449,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       sendStatus(res, toStatusError(error));
       return;
     }
-    route(req, res, user).catch((error: unknown) => sendStatus(res, toStatusError(error)));
+    route(req, httpResponder(res), user).catch((error: unknown) => sendStatus(res, toStatusError(error)));
   });
 
   function execRequest(req: IncomingMessage, user: UserInfo): { request: ExecRequest; attach: boolean } {
@@ -478,30 +482,54 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     return { request, attach: subresource === 'attach' };
   }
 
+  function upgradeToExec(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo, offered: readonly string[]): void {
+    const { request, attach } = execRequest(req, user);
+    const protocol = negotiateChannelProtocol(offered);
+    if (!protocol) {
+      throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${SUPPORTED_PROTOCOLS.join(' ')}]`);
+    }
+    // kube-apiserver accepts exec over POST too; ws only completes GET handshakes.
+    req.method = 'GET';
+    execSockets.handleUpgrade(req, socket, head, (ws) => {
+      const release = streams.open(attach ? 'attach' : 'exec', () => ws.terminate());
+      ws.once('close', release);
+      const handler = attach ? attachMainProcess(request.stdin) : execHandler;
+      runExecSession(ws, protocol, request, handler).catch(() => ws.terminate());
+    });
+  }
+
+  /** Watch and log requests over WebSocket, as browser dashboards make them. */
+  async function upgradeToStream(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo, offered: readonly string[]): Promise<void> {
+    const protocol = offered.length === 0 ? '' : BINARY_STREAM_PROTOCOLS.find((supported) => offered.includes(supported));
+    if (protocol === undefined) {
+      throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${BINARY_STREAM_PROTOCOLS.join(' ')}]`);
+    }
+    const responder = webSocketResponder(streamSockets, { req, socket, head }, protocol, () => {
+      throw badRequest('only watch and log requests can be served over WebSocket');
+    });
+    await route(req, responder, user);
+  }
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    const refuse = (error: unknown) => {
+      if (socket.writable) rejectUpgrade(socket, toStatusError(error));
+    };
     try {
       const user = authenticate(req, true);
-      const token = (req.headers.upgrade ?? '').toLowerCase();
-      if (token !== 'websocket') {
+      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
         throw badRequest(`unsupported upgrade "${req.headers.upgrade ?? ''}": the fake cluster only speaks WebSocket (no SPDY)`);
       }
-      const { request, attach } = execRequest(req, user);
-      const offered = offeredProtocols(req).filter((protocol) => !protocol.startsWith('base64url.bearer.authorization.k8s.io.'));
-      const protocol = negotiateChannelProtocol(offered);
-      if (!protocol) {
-        throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${SUPPORTED_PROTOCOLS.join(' ')}]`);
+      // kube-apiserver removes the token entry before choosing the protocol it echoes.
+      const offered = offeredProtocols(req).filter((protocol) => !protocol.startsWith(BEARER_PROTOCOL_PREFIX));
+      const { pathname } = new URL(req.url ?? '/', 'https://fake.invalid');
+      if (/^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(exec|attach)$/.test(pathname)) {
+        upgradeToExec(req, socket, head, user, offered);
+      } else {
+        upgradeToStream(req, socket, head, user, offered).catch(refuse);
       }
-      // kube-apiserver accepts exec over POST too; ws only completes GET handshakes.
-      req.method = 'GET';
-      webSockets.handleUpgrade(req, socket, head, (ws) => {
-        const release = streams.open(attach ? 'attach' : 'exec', () => ws.terminate());
-        ws.once('close', release);
-        const handler = attach ? attachMainProcess(request.stdin) : execHandler;
-        runExecSession(ws, protocol, request, handler).catch(() => ws.terminate());
-      });
     } catch (error) {
-      rejectUpgrade(socket, toStatusError(error));
+      refuse(error);
     }
   });
 
@@ -547,7 +575,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
         const closed = once(server, 'close');
         server.close();
         streams.closeAll();
-        for (const ws of webSockets.clients) ws.terminate();
+        for (const ws of [...execSockets.clients, ...streamSockets.clients]) ws.terminate();
         for (const socket of sockets) socket.destroy();
         await closed;
       })();

@@ -1,8 +1,8 @@
-import type { ServerResponse } from 'node:http';
 import type { PodStore } from './pod-store.ts';
 import { chooseContainer, type LogLine, type StoredPod } from './pods.ts';
 import { booleanParameter, integerParameter } from './query.ts';
 import { badRequest } from './status.ts';
+import type { Responder } from './stream-sink.ts';
 import type { StreamTracker } from './streams.ts';
 
 /**
@@ -10,7 +10,7 @@ import type { StreamTracker } from './streams.ts';
  * `follow`, `tailLines`, `timestamps`, `sinceSeconds`, `limitBytes` and `previous`; a followed log
  * flushes each new line and ends when the pod terminates or is deleted.
  */
-export function serveLogs(res: ServerResponse, query: URLSearchParams, store: PodStore, streams: StreamTracker, pod: StoredPod): void {
+export function serveLogs(responder: Responder, query: URLSearchParams, store: PodStore, streams: StreamTracker, pod: StoredPod): void {
   const container = chooseContainer(pod, query.get('container'));
   const follow = booleanParameter(query, 'follow');
   const timestamps = booleanParameter(query, 'timestamps');
@@ -30,6 +30,7 @@ export function serveLogs(res: ServerResponse, query: URLSearchParams, store: Po
   let lines = store.logs(pod, container).filter((line) => line.time.getTime() >= since);
   if (tailLines !== undefined) lines = tailLines === 0 ? [] : lines.slice(-tailLines);
 
+  const sink = responder.stream('text/plain');
   let remaining = limitBytes ?? Infinity;
   const format = (line: LogLine) => `${timestamps ? `${line.time.toISOString().replace('Z', '000000Z')} ` : ''}${line.text}\n`;
   /** Writes within `limitBytes`; returns false once the limit is reached. */
@@ -37,15 +38,13 @@ export function serveLogs(res: ServerResponse, query: URLSearchParams, store: Po
     const bytes = Buffer.from(format(line), 'utf8');
     const chunk = bytes.length > remaining ? bytes.subarray(0, remaining) : bytes;
     remaining -= chunk.length;
-    if (chunk.length > 0) res.write(chunk);
+    if (chunk.length > 0) sink.write(chunk);
     return remaining > 0;
   };
 
-  res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-  res.flushHeaders();
   const complete = !lines.every(write);
   if (!follow || complete) {
-    res.end();
+    sink.end();
     return;
   }
   const stopFollowing = store.followLog(pod, container, (line) => {
@@ -55,7 +54,7 @@ export function serveLogs(res: ServerResponse, query: URLSearchParams, store: Po
   function end(): void {
     stopFollowing();
     release();
-    if (!res.writableEnded) res.end();
+    sink.end();
   }
-  res.on('close', end);
+  sink.onClose(end);
 }

@@ -1,9 +1,9 @@
-import type { ServerResponse } from 'node:http';
 import type { PodEvent, PodStore } from './pod-store.ts';
 import { podObject } from './pods.ts';
 import { integerParameter } from './query.ts';
 import type { PodFilter } from './selectors.ts';
 import { badRequest } from './status.ts';
+import type { Responder } from './stream-sink.ts';
 import type { StreamTracker } from './streams.ts';
 import { namespaceObject, namespaceTable, podTable, type IncludeObject } from './tables.ts';
 
@@ -21,13 +21,13 @@ function resourceVersionParameter(query: URLSearchParams): number {
 }
 
 /**
- * Opens a watch response as kube-apiserver does: chunked JSON lines, each flushed as it is written,
- * a clean end after `timeoutSeconds`; `stop` runs once when the watch ends for any reason.
+ * Opens a watch stream as kube-apiserver does: one JSON event per line (or per WebSocket message),
+ * each flushed as it is written, a clean end after `timeoutSeconds`; `stop` runs once when the
+ * watch ends for any reason.
  */
-function openWatch(res: ServerResponse, query: URLSearchParams, streams: StreamTracker, stop: () => void): WatchStream {
+function openWatch(responder: Responder, query: URLSearchParams, streams: StreamTracker, stop: () => void): WatchStream {
   const timeoutSeconds = integerParameter(query, 'timeoutSeconds');
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-  res.flushHeaders();
+  const sink = responder.stream('application/json');
   const timer = timeoutSeconds === undefined ? undefined : setTimeout(() => end(), timeoutSeconds * 1000);
   const release = streams.open('watch', () => end());
   let ended = false;
@@ -37,12 +37,12 @@ function openWatch(res: ServerResponse, query: URLSearchParams, streams: StreamT
     stop();
     clearTimeout(timer);
     release();
-    if (!res.writableEnded) res.end();
+    sink.end();
   }
-  res.on('close', end);
+  sink.onClose(end);
   return {
     send: (type, object) => {
-      if (!ended) res.write(`${JSON.stringify({ type, object })}\n`);
+      if (!ended) sink.write(`${JSON.stringify({ type, object })}\n`);
     },
     end,
   };
@@ -59,7 +59,7 @@ export interface PodWatchOptions {
  * Serves a pod watch: initial ADDED events when no resourceVersion (or "0") is given, otherwise the
  * changes after it (an ERROR 410 Expired event when those are no longer kept), then live changes.
  */
-export function servePodWatch(res: ServerResponse, query: URLSearchParams, store: PodStore, streams: StreamTracker, options: PodWatchOptions): void {
+export function servePodWatch(responder: Responder, query: URLSearchParams, store: PodStore, streams: StreamTracker, options: PodWatchOptions): void {
   const resourceVersion = resourceVersionParameter(query);
   const inScope = (event: PodEvent) =>
     (options.namespace === undefined || event.pod.namespace === options.namespace) && options.filter(event.pod);
@@ -67,7 +67,7 @@ export function servePodWatch(res: ServerResponse, query: URLSearchParams, store
     resourceVersion === 0 ? store.list(options.namespace).map((pod) => ({ type: 'ADDED', pod })) : store.eventsSince(resourceVersion);
 
   let unsubscribe: () => void = () => undefined;
-  const watch = openWatch(res, query, streams, () => unsubscribe());
+  const watch = openWatch(responder, query, streams, () => unsubscribe());
   const send = (event: PodEvent) =>
     watch.send(event.type, options.table ? podTable([event.pod], options.table, event.pod.resourceVersion) : podObject(event.pod));
 
@@ -94,10 +94,10 @@ export function servePodWatch(res: ServerResponse, query: URLSearchParams, store
  * Serves a namespace watch. Namespaces are derived from pods, so events follow the pods: ADDED when
  * a pod brings a new namespace, DELETED when the last pod of a namespace (other than `default`) goes.
  */
-export function serveNamespaceWatch(res: ServerResponse, query: URLSearchParams, store: PodStore, streams: StreamTracker, options: { created: Date; table: IncludeObject | undefined }): void {
+export function serveNamespaceWatch(responder: Responder, query: URLSearchParams, store: PodStore, streams: StreamTracker, options: { created: Date; table: IncludeObject | undefined }): void {
   const resourceVersion = resourceVersionParameter(query);
   let unsubscribe: () => void = () => undefined;
-  const watch = openWatch(res, query, streams, () => unsubscribe());
+  const watch = openWatch(responder, query, streams, () => unsubscribe());
   const send = (type: EventType, name: string) =>
     watch.send(type, options.table ? namespaceTable([name], options.created, options.table, store.resourceVersion) : namespaceObject(name, options.created));
   let known = new Set(store.namespaces());

@@ -192,3 +192,47 @@ describe('exec over WebSocket', () => {
     expect(JSON.parse(viaHttp.body)).toMatchObject({ message: 'Upgrade request required' });
   });
 });
+
+describe('watch and logs over WebSocket', () => {
+  it('sends one watch event per text message', async () => {
+    const { ws, protocol } = opened(await openWebSocket(fake, '/api/v1/namespaces/default/pods?watch=true', [bearerProtocol('ws-token'), 'base64.binary.k8s.io']));
+    expect(protocol).toBe('base64.binary.k8s.io');
+    const events: { type: string; name: string; isBinary: boolean }[] = [];
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const event = JSON.parse(data.toString()) as { type: string; object: { metadata: { name: string } } };
+      events.push({ type: event.type, name: event.object.metadata.name, isBinary });
+    });
+    await vi.waitFor(() => expect(events).toHaveLength(3));
+    fake.addPod({ name: 'ws-watched' });
+    await vi.waitFor(() => expect(events.at(-1)).toEqual({ type: 'ADDED', name: 'ws-watched', isBinary: false }));
+    expect(events.every((event) => !event.isBinary)).toBe(true);
+    expect(fake.activeStreams('watch')).toBe(1);
+    ws.close();
+    await vi.waitFor(() => expect(fake.activeStreams('watch')).toBe(0));
+    fake.deletePod('default', 'ws-watched');
+  });
+
+  it('sends log data as binary messages, or base64 text with base64.binary.k8s.io', async () => {
+    const path = '/api/v1/namespaces/default/pods/worker-fake-1/log?tailLines=1';
+    const binary = opened(await openWebSocket(fake, path, ['binary.k8s.io'], { Authorization: 'Bearer ws-token' }));
+    const binaryFrames = await framesUntilClose(binary.ws);
+    expect(binaryFrames.code).toBe(1000);
+    expect(binaryFrames.frames.map((frame) => [frame.text, Buffer.concat([Buffer.of(frame.channel), frame.data]).toString()])).toEqual([
+      [false, 'processed job 1\n'],
+    ]);
+    const base64 = opened(await openWebSocket(fake, path, ['base64.binary.k8s.io'], { Authorization: 'Bearer ws-token' }));
+    const base64Frames = await framesUntilClose(base64.ws);
+    const decoded = base64Frames.frames.map((frame) => Buffer.from(Buffer.concat([Buffer.of(frame.channel), frame.data]).toString(), 'base64').toString());
+    expect(decoded).toEqual(['processed job 1\n']);
+  });
+
+  it('refuses requests that cannot stream over WebSocket, before the handshake', async () => {
+    const headers = { Authorization: 'Bearer ws-token' };
+    const list = refused(await openWebSocket(fake, '/api/v1/namespaces/default/pods', ['binary.k8s.io'], headers));
+    expect(list).toMatchObject({ status: 400, body: { message: 'only watch and log requests can be served over WebSocket' } });
+    const missing = refused(await openWebSocket(fake, '/api/v1/namespaces/default/pods/nope/log', [], headers));
+    expect(missing).toMatchObject({ status: 404, body: { reason: 'NotFound' } });
+    const wrongProtocol = refused(await openWebSocket(fake, '/api/v1/pods?watch=1', ['v5.channel.k8s.io'], headers));
+    expect(wrongProtocol.status).toBe(400);
+  });
+});
