@@ -51,6 +51,8 @@ export async function runExecSession(ws: WebSocket, protocol: ChannelProtocol, r
 
   const send = (channel: number, payload: Uint8Array, callback?: () => void) => {
     if (ws.readyState !== ws.OPEN) {
+      // The client is gone or going: stop commands now rather than when 'close' arrives.
+      abort.abort();
       callback?.();
       return;
     }

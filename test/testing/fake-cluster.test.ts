@@ -2,7 +2,7 @@ import { connect } from 'node:tls';
 import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
-import { bearerProtocol, channelText, framesUntilClose, httpRequest, openWebSocket, streamLines } from './support.ts';
+import { bearerProtocol, channelText, framesUntilClose, httpRequest, openWebSocket, rawUpgrade, streamLines } from './support.ts';
 
 const ADMIN = { Authorization: 'Bearer admin-token' };
 const UNAUTHORIZED_BODY = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 };
@@ -371,6 +371,34 @@ describe('lifecycle', () => {
     expect(fake.clusterConfig('east')).toEqual({ name: 'east', server: fake.url, ca: fake.ca });
     expect(fake.clusterConfig('east', { token: 't' })).toEqual({ name: 'east', server: fake.url, ca: fake.ca, credentials: { token: 't' } });
     expect(fake.url).toBe(`https://127.0.0.1:${fake.port}`);
+  });
+
+  it('survives misbehaving clients', async () => {
+    const garbage = connect({ host: '127.0.0.1', port: fake.port, ca: fake.ca, servername: 'localhost' });
+    await once(garbage, 'secureConnect');
+    garbage.end('NOT HTTP AT ALL\r\n\r\n');
+    await once(garbage, 'close');
+
+    const attempt = await openWebSocket(fake, '/api/v1/namespaces/default/pods/web-fake-1/exec?command=bytes&command=100000000&stdout=true', ['v5.channel.k8s.io'], ADMIN);
+    if (!('ws' in attempt)) throw new Error(attempt.body);
+    await once(attempt.ws, 'message');
+    attempt.ws.terminate();
+
+    const watch = streamLines(fake, '/api/v1/pods?watch=true', 'admin-token');
+    await watch.headers;
+    watch.abort();
+    fake.addPod({ name: 'after-abort' });
+    fake.deletePod('default', 'after-abort');
+
+    const keyless = await rawUpgrade(fake, 'GET', '/api/v1/namespaces/default/pods/web-fake-1/exec?command=ls&stdout=true', {
+      ...ADMIN,
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+    });
+    expect(keyless.status).toBe(400);
+
+    await vi.waitFor(() => expect(fake.activeStreams()).toBe(0));
+    expect((await httpRequest(fake, '/healthz', { headers: ADMIN })).body).toBe('ok');
   });
 
   it('closes promptly with open watches, followed logs and exec sessions', async () => {
