@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ExecContext } from './exec-context.ts';
+import type { ExecContext, ExecHandler } from './exec-context.ts';
 
 /** Output chunk size of the `bytes` command. */
 const CHUNK_SIZE = 32 * 1024;
@@ -159,10 +159,24 @@ function emptyStdin(): Readable {
 /**
  * Runs `ctx.argv` with the built-in command set and returns the exit code:
  * `echo [-n] args...`, `cat`, `whoami`, `hostname`, `env`, `ls`, `date`, `true`, `false`, `exit N`,
- * `stderr text...`, `sleep SECONDS`, `bytes N`, `tty-size`, `sh -c "script"` / `bash -c`
- * (one command, quotes honoured, no expansions), and `sh` / `bash` alone (an interactive line shell).
- * An unknown command writes `exec: "name": executable file not found in $PATH` to stderr and exits 127.
+ * `stderr text...` (writes to stderr), `sleep SECONDS`, `bytes N` (N bytes in 32 KiB chunks, byte i
+ * being i % 256, for throughput and integrity tests), `tty-size` (prints the last terminal size as
+ * `COLSxROWS`, waiting for the first resize; exits 1 without a TTY), `sh -c "script"` / `bash -c`
+ * (one command, quotes honoured, no expansions, so `sh -c "exit 3"` exits 3), and `sh` / `bash`
+ * alone (an interactive line shell). An unknown command writes
+ * `exec: "name": executable file not found in $PATH` to stderr and exits 127.
  */
 export function runBuiltinCommand(ctx: ExecContext): Promise<number> {
   return runCommandLine(ctx, ctx.argv);
+}
+
+/** Attach to the main process: echoes stdin like `cat`; without stdin it runs until the client leaves. */
+export function attachMainProcess(stdinRequested: boolean): ExecHandler {
+  return async (ctx: ExecContext) => {
+    if (!stdinRequested) {
+      await once(ctx.signal, 'abort');
+      return 0;
+    }
+    return runCommandLine(ctx, ['cat']);
+  };
 }

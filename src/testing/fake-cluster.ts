@@ -4,23 +4,18 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { EXEC_PATH, parseExecRequest, serveApiRequest, type ApiContext } from './api-routes.ts';
 import { Authenticator, BEARER_PROTOCOL_PREFIX, offeredProtocols, type AuthenticationMethod, type TokenUser, type UserInfo } from './authentication.ts';
 import { createCertificateAuthority, type CertificateAndKey } from './certificates.ts';
 import { negotiateChannelProtocol, SUPPORTED_PROTOCOLS } from './channel-protocol.ts';
-import { runBuiltinCommand } from './commands.ts';
-import { authenticationGroup, authenticationResources, coreResources, coreVersions, groupList, versionInfo } from './discovery.ts';
-import type { ExecContext, ExecHandler } from './exec-context.ts';
-import { runExecSession, type ExecRequest } from './exec-session.ts';
-import { serveLogs } from './logs.ts';
+import { attachMainProcess, runBuiltinCommand } from './commands.ts';
+import type { ExecHandler } from './exec-context.ts';
+import { runExecSession } from './exec-session.ts';
 import { PodStore } from './pod-store.ts';
-import { chooseContainer, isDnsLabel, podObject, type FakePod, type FakePodPatch, type StoredPod } from './pods.ts';
-import { booleanParameter } from './query.ts';
-import { podFilter } from './selectors.ts';
-import { badRequest, notFound, rejectUpgrade, sendStatus, StatusError } from './status.ts';
-import { BINARY_STREAM_PROTOCOLS, httpResponder, webSocketResponder, type Responder } from './stream-sink.ts';
+import { isDnsLabel, type FakePod, type FakePodPatch } from './pods.ts';
+import { badRequest, rejectUpgrade, sendStatus, StatusError } from './status.ts';
+import { BINARY_STREAM_PROTOCOLS, httpResponder, webSocketResponder } from './stream-sink.ts';
 import { StreamTracker, type StreamKind } from './streams.ts';
-import { includeObjectParameter, namespaceObject, namespaceTable, podTable, wantsTable } from './tables.ts';
-import { serveNamespaceWatch, servePodWatch } from './watch.ts';
 
 /** Options of {@link startFakeCluster}. */
 export interface FakeClusterOptions {
@@ -114,8 +109,6 @@ export interface FakeCluster {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
-
 function defaultPods(name: string): FakePod[] {
   const web = (index: number): FakePod => ({
     name: `web-${name}-${index}`,
@@ -155,66 +148,9 @@ function validateOptions(options: FakeClusterOptions): void {
   if (options.host !== undefined && typeof options.host !== 'string') throw new TypeError('startFakeCluster(): host must be a string');
 }
 
-function methodNotAllowed(): StatusError {
-  return new StatusError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
-}
-
 function toStatusError(error: unknown): StatusError {
   if (error instanceof StatusError) return error;
   return new StatusError('InternalError', `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
-}
-
-function pathSegments(url: URL): string[] {
-  try {
-    return url.pathname.split('/').filter((segment) => segment !== '').map(decodeURIComponent);
-  } catch {
-    throw badRequest(`malformed path: ${url.pathname}`);
-  }
-}
-
-/** Protobuf-encoded objects start with this magic (kubectl sends built-in types as protobuf). */
-const PROTOBUF_MAGIC = Buffer.from('k8s\0', 'latin1');
-
-/**
- * Reads a request body and checks that it is an object of `kind`. JSON is parsed; protobuf (which
- * the fake does not decode) is only checked for its envelope, as the objects it accepts carry no
- * information the fake needs.
- */
-async function readObjectBody(req: IncomingMessage, kind: string): Promise<void> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw badRequest('the request body is too large');
-    chunks.push(chunk as Buffer);
-  }
-  const body = Buffer.concat(chunks);
-  const contentType = req.headers['content-type'] ?? '';
-  if (contentType.startsWith('application/vnd.kubernetes.protobuf')) {
-    if (!body.subarray(0, 4).equals(PROTOBUF_MAGIC) || !body.includes(kind)) throw badRequest(`the body must be a protobuf ${kind} object`);
-    return;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw badRequest(`couldn't get version/kind; json parse error: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || (parsed as { kind?: unknown }).kind !== kind) {
-    throw badRequest(`the body must be a ${kind} object`);
-  }
-}
-
-/** Attach to the main process: echoes stdin like `cat`; without stdin it runs until the client leaves. */
-function attachMainProcess(stdinRequested: boolean): ExecHandler {
-  return async (ctx: ExecContext) => {
-    if (!stdinRequested) {
-      await once(ctx.signal, 'abort');
-      return 0;
-    }
-    for await (const chunk of ctx.stdin) ctx.stdout.write(chunk as Buffer);
-    return 0;
-  };
 }
 
 /**
@@ -299,147 +235,12 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     return user;
   }
 
-  function requirePod(namespace: string, name: string): StoredPod {
-    const pod = store.get(namespace, name);
-    if (!pod) throw notFound('pods', name);
-    return pod;
-  }
-
-  function requireNamespace(namespace: string): void {
-    if (!store.namespaces().includes(namespace)) throw notFound('namespaces', namespace);
-  }
-
-  function servePodList(req: IncomingMessage, responder: Responder, query: URLSearchParams, namespace: string | undefined): void {
-    const filter = podFilter(query);
-    const table = wantsTable(req.headers.accept) ? includeObjectParameter(query) : undefined;
-    if (booleanParameter(query, 'watch')) {
-      servePodWatch(responder, query, store, streams, { namespace, filter, table });
-      return;
-    }
-    const pods = store.list(namespace).filter(filter);
-    if (table) {
-      responder.json(200, podTable(pods, table, store.resourceVersion));
-      return;
-    }
-    responder.json(200, {
-      kind: 'PodList',
-      apiVersion: 'v1',
-      metadata: { resourceVersion: String(store.resourceVersion) },
-      items: pods.map((pod) => {
-        // List items carry no kind/apiVersion, as with the real apiserver.
-        const item = podObject(pod);
-        delete item.kind;
-        delete item.apiVersion;
-        return item;
-      }),
-    });
-  }
-
-  async function route(req: IncomingMessage, responder: Responder, user: UserInfo): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://fake.invalid');
-    const query = url.searchParams;
-    const segments = pathSegments(url);
-    const method = req.method ?? 'GET';
-    const path = `/${segments.join('/')}`;
-    const get = (body: () => unknown) => {
-      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
-      responder.json(200, body());
-    };
-    const table = () => (wantsTable(req.headers.accept) ? includeObjectParameter(query) : undefined);
-
-    switch (path) {
-      case '/healthz':
-      case '/livez':
-      case '/readyz':
-        return responder.text(200, 'ok');
-      case '/version':
-        return get(versionInfo);
-      case '/api':
-        return get(() => coreVersions(`${host}:${(server.address() as AddressInfo).port}`));
-      case '/api/v1':
-        return get(coreResources);
-      case '/apis':
-        return get(groupList);
-      case '/apis/authentication.k8s.io':
-        return get(authenticationGroup);
-      case '/apis/authentication.k8s.io/v1':
-        return get(authenticationResources);
-      case '/apis/authentication.k8s.io/v1/selfsubjectreviews': {
-        if (method !== 'POST') throw methodNotAllowed();
-        await readObjectBody(req, 'SelfSubjectReview');
-        responder.json(201, {
-          kind: 'SelfSubjectReview',
-          apiVersion: 'authentication.k8s.io/v1',
-          metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
-          status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } },
-        });
-        return;
-      }
-      case '/api/v1/pods':
-        if (method !== 'GET') throw methodNotAllowed();
-        return servePodList(req, responder, query, undefined);
-      case '/api/v1/watch/pods':
-        query.set('watch', 'true');
-        return servePodList(req, responder, query, undefined);
-      case '/api/v1/namespaces':
-      case '/api/v1/watch/namespaces': {
-        const include = table();
-        if (method === 'GET' && (path.startsWith('/api/v1/watch/') || booleanParameter(query, 'watch'))) {
-          serveNamespaceWatch(responder, query, store, streams, { created: startedAt, table: include });
-          return;
-        }
-        return get(() =>
-          include
-            ? namespaceTable(store.namespaces(), startedAt, include, store.resourceVersion)
-            : {
-                kind: 'NamespaceList',
-                apiVersion: 'v1',
-                metadata: { resourceVersion: String(store.resourceVersion) },
-                items: store.namespaces().map((name) => namespaceObject(name, startedAt)),
-              },
-        );
-      }
-    }
-
-    const [api, version, kind, namespace, resource, name, subresource, ...rest] = segments;
-    if (api === 'api' && version === 'v1' && kind === 'watch' && namespace === 'namespaces' && name === 'pods' && subresource === undefined && resource) {
-      query.set('watch', 'true');
-      return servePodList(req, responder, query, resource);
-    }
-    if (api !== 'api' || version !== 'v1' || kind !== 'namespaces' || namespace === undefined || rest.length > 0) {
-      throw new StatusError('NotFound', 'the server could not find the requested resource', {});
-    }
-    if (resource === undefined) {
-      requireNamespace(namespace);
-      const include = table();
-      return get(() => (include ? namespaceTable([namespace], startedAt, include, store.resourceVersion) : namespaceObject(namespace, startedAt)));
-    }
-    if (resource !== 'pods') throw new StatusError('NotFound', 'the server could not find the requested resource', {});
-    if (name === undefined) {
-      if (method !== 'GET') throw methodNotAllowed();
-      return servePodList(req, responder, query, namespace);
-    }
-    const pod = requirePod(namespace, name);
-    switch (subresource) {
-      case undefined: {
-        if (method === 'DELETE') {
-          responder.json(200, podObject(store.delete(namespace, name)));
-          return;
-        }
-        const include = table();
-        return get(() => (include ? podTable([pod], include, store.resourceVersion) : podObject(pod)));
-      }
-      case 'log':
-        if (method !== 'GET') throw methodNotAllowed();
-        serveLogs(responder, query, store, streams, pod);
-        return;
-      case 'exec':
-      case 'attach':
-        throw badRequest('Upgrade request required');
-      default:
-        throw new StatusError('NotFound', 'the server could not find the requested resource', {});
-    }
-  }
+  const apiContext: ApiContext = {
+    store,
+    streams,
+    startedAt,
+    serverAddress: () => `${host}:${(server.address() as AddressInfo).port}`,
+  };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     let user: UserInfo;
@@ -449,41 +250,11 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       sendStatus(res, toStatusError(error));
       return;
     }
-    route(req, httpResponder(res), user).catch((error: unknown) => sendStatus(res, toStatusError(error)));
+    serveApiRequest(apiContext, req, httpResponder(res), user).catch((error: unknown) => sendStatus(res, toStatusError(error)));
   });
 
-  function execRequest(req: IncomingMessage, user: UserInfo): { request: ExecRequest; attach: boolean } {
-    const url = new URL(req.url ?? '/', 'https://fake.invalid');
-    const [api, version, kind, namespace = '', resource, name = '', subresource, ...rest] = pathSegments(url);
-    if (api !== 'api' || version !== 'v1' || kind !== 'namespaces' || resource !== 'pods' || rest.length > 0 || (subresource !== 'exec' && subresource !== 'attach')) {
-      throw new StatusError('NotFound', 'the server could not find the requested resource', {});
-    }
-    const pod = requirePod(namespace, name);
-    const query = url.searchParams;
-    const container = chooseContainer(pod, query.get('container'));
-    if (pod.phase === 'Succeeded' || pod.phase === 'Failed') {
-      throw badRequest(`cannot ${subresource} into a container in a completed pod; current phase is ${pod.phase}`);
-    }
-    if (pod.phase === 'Pending') throw badRequest(`container "${container}" in pod "${pod.name}" is waiting to start: ContainerCreating`);
-    const argv = query.getAll('command');
-    if (subresource === 'exec' && argv.length === 0) throw badRequest('you must specify at least one command for the container');
-    const request: ExecRequest = {
-      argv,
-      namespace,
-      pod: name,
-      container,
-      user: user.username,
-      stdin: booleanParameter(query, 'stdin'),
-      stdout: booleanParameter(query, 'stdout'),
-      stderr: booleanParameter(query, 'stderr'),
-      tty: booleanParameter(query, 'tty'),
-    };
-    if (!request.stdin && !request.stdout && !request.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
-    return { request, attach: subresource === 'attach' };
-  }
-
   function upgradeToExec(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo, offered: readonly string[]): void {
-    const { request, attach } = execRequest(req, user);
+    const { request, attach } = parseExecRequest(store, req, user);
     const protocol = negotiateChannelProtocol(offered);
     if (!protocol) {
       throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${SUPPORTED_PROTOCOLS.join(' ')}]`);
@@ -507,7 +278,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     const responder = webSocketResponder(streamSockets, { req, socket, head }, protocol, () => {
       throw badRequest('only watch and log requests can be served over WebSocket');
     });
-    await route(req, responder, user);
+    await serveApiRequest(apiContext, req, responder, user);
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -523,7 +294,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       // kube-apiserver removes the token entry before choosing the protocol it echoes.
       const offered = offeredProtocols(req).filter((protocol) => !protocol.startsWith(BEARER_PROTOCOL_PREFIX));
       const { pathname } = new URL(req.url ?? '/', 'https://fake.invalid');
-      if (/^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(exec|attach)$/.test(pathname)) {
+      if (EXEC_PATH.test(pathname)) {
         upgradeToExec(req, socket, head, user, offered);
       } else {
         upgradeToStream(req, socket, head, user, offered).catch(refuse);
