@@ -99,6 +99,8 @@ export interface FakeCluster {
   deletePod(namespace: string, name: string): void;
   /** Appends a log line (split on newlines) to a container, default the first, and pushes it to followers. */
   appendLog(namespace: string, pod: string, line: string, container?: string): void;
+  /** Sends a BOOKMARK event (with the current resourceVersion) to pod watches that allow bookmarks. */
+  sendBookmarks(): void;
   /** Number of open streams: watches, followed logs, exec and attach sessions; all kinds by default. */
   activeStreams(kind?: StreamKind): number;
   /** `{ name, server, ca }`, for the proxy's cluster list. */
@@ -339,6 +341,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     updatePod: (namespace, name, patch) => void store.update(namespace, name, patch),
     deletePod: (namespace, name) => void store.delete(namespace, name),
     appendLog: (namespace, pod, line, container) => store.appendLog(namespace, pod, line, container),
+    sendBookmarks: () => store.bookmark(),
     activeStreams: (kind) => streams.count(kind),
     clusterConfig,
     close: () => {

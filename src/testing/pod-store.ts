@@ -21,6 +21,7 @@ export class PodStore {
   readonly #logs = new Map<string, Map<string, LogLine[]>>();
   readonly #history: PodEvent[] = [];
   readonly #listeners = new Set<(event: PodEvent) => void>();
+  readonly #bookmarkListeners = new Set<() => void>();
   readonly #logListeners = new Map<string, Set<LogListener>>();
   readonly #nodeName: string;
 
@@ -116,6 +117,17 @@ export class PodStore {
     this.#logListeners.set(key, listeners);
     listeners.add(listener);
     return () => void listeners.delete(listener);
+  }
+
+  /** Calls `listener` whenever a test asks for a bookmark ({@link PodStore.bookmark}). */
+  onBookmark(listener: () => void): () => void {
+    this.#bookmarkListeners.add(listener);
+    return () => void this.#bookmarkListeners.delete(listener);
+  }
+
+  /** Asks watches that allow bookmarks to send one now (the apiserver sends them about every minute). */
+  bookmark(): void {
+    for (const listener of this.#bookmarkListeners) listener();
   }
 
   subscribe(listener: (event: PodEvent) => void): () => void {

@@ -1,13 +1,13 @@
 import type { PodEvent, PodStore } from './pod-store.ts';
 import { podObject } from './pods.ts';
-import { integerParameter } from './query.ts';
+import { booleanParameter, integerParameter } from './query.ts';
 import type { PodFilter } from './selectors.ts';
 import { badRequest } from './status.ts';
 import type { Responder } from './stream-sink.ts';
 import type { StreamTracker } from './streams.ts';
 import { namespaceObject, namespaceTable, podTable, type IncludeObject } from './tables.ts';
 
-type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR';
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 interface WatchStream {
   send(type: EventType, object: unknown): void;
@@ -56,15 +56,21 @@ export interface PodWatchOptions {
 }
 
 /**
- * Serves a pod watch: initial ADDED events when no resourceVersion (or "0") is given, otherwise the
- * changes after it (an ERROR 410 Expired event when those are no longer kept), then live changes.
+ * Serves a pod watch: initial ADDED events when no resourceVersion (or "0") is given or with
+ * `sendInitialEvents`, otherwise the changes after it (an ERROR 410 Expired event when those are no
+ * longer kept), then live changes. With `allowWatchBookmarks`, BOOKMARK events: one ending the
+ * initial events when `sendInitialEvents` is set, and one per {@link PodStore.bookmark} call.
  */
 export function servePodWatch(responder: Responder, query: URLSearchParams, store: PodStore, streams: StreamTracker, options: PodWatchOptions): void {
   const resourceVersion = resourceVersionParameter(query);
+  const bookmarks = booleanParameter(query, 'allowWatchBookmarks');
+  const sendInitialEvents = booleanParameter(query, 'sendInitialEvents');
   const inScope = (event: PodEvent) =>
     (options.namespace === undefined || event.pod.namespace === options.namespace) && options.filter(event.pod);
   const initial: PodEvent[] | undefined =
-    resourceVersion === 0 ? store.list(options.namespace).map((pod) => ({ type: 'ADDED', pod })) : store.eventsSince(resourceVersion);
+    resourceVersion === 0 || sendInitialEvents
+      ? store.list(options.namespace).map((pod) => ({ type: 'ADDED', pod }))
+      : store.eventsSince(resourceVersion);
 
   let unsubscribe: () => void = () => undefined;
   const watch = openWatch(responder, query, streams, () => unsubscribe());
@@ -85,9 +91,26 @@ export function servePodWatch(responder: Responder, query: URLSearchParams, stor
     return;
   }
   initial.filter(inScope).forEach(send);
-  unsubscribe = store.subscribe((event) => {
+  // A bookmark carries only the resourceVersion; the one ending the initial events says so.
+  const bookmark = (initialEventsEnd: boolean) =>
+    watch.send('BOOKMARK', {
+      kind: 'Pod',
+      apiVersion: 'v1',
+      metadata: {
+        resourceVersion: String(store.resourceVersion),
+        creationTimestamp: null,
+        ...(initialEventsEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}),
+      },
+    });
+  if (bookmarks && sendInitialEvents) bookmark(true);
+  const unsubscribeEvents = store.subscribe((event) => {
     if (inScope(event)) send(event);
   });
+  const unsubscribeBookmarks = bookmarks ? store.onBookmark(() => bookmark(false)) : () => undefined;
+  unsubscribe = () => {
+    unsubscribeEvents();
+    unsubscribeBookmarks();
+  };
 }
 
 /**

@@ -258,6 +258,26 @@ describe('watch', () => {
     fake.deletePod('default', 'other');
   });
 
+  it('sends BOOKMARK events only to watches that allow them', async () => {
+    const withBookmarks = streamLines(fake, '/api/v1/pods?watch=1&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan', 'admin-token');
+    const without = streamLines(fake, '/api/v1/pods?watch=1', 'admin-token');
+    await vi.waitFor(() => expect(withBookmarks.lines).toHaveLength(4));
+    await vi.waitFor(() => expect(without.lines).toHaveLength(3));
+    const initialEnd = json(withBookmarks.lines[3] ?? '') as { type: string; object: { metadata: { annotations?: Record<string, string>; resourceVersion: string } } };
+    expect(initialEnd.type).toBe('BOOKMARK');
+    expect(initialEnd.object.metadata.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
+    fake.sendBookmarks();
+    fake.addPod({ name: 'after-bookmark' });
+    await vi.waitFor(() => expect(without.lines).toHaveLength(4));
+    await vi.waitFor(() => expect(withBookmarks.lines).toHaveLength(6));
+    expect(withBookmarks.lines.slice(4).map((line) => (json(line) as { type: string }).type)).toEqual(['BOOKMARK', 'ADDED']);
+    expect((json(without.lines[3] ?? '') as { type: string }).type).toBe('ADDED');
+    withBookmarks.abort();
+    without.abort();
+    await vi.waitFor(() => expect(fake.activeStreams('watch')).toBe(0));
+    fake.deletePod('default', 'after-bookmark');
+  });
+
   it('watches namespaces, which come and go with their pods', async () => {
     const watch = streamLines(fake, '/api/v1/namespaces?watch=true', 'admin-token');
     await vi.waitFor(() => expect(watch.lines).toHaveLength(1));
