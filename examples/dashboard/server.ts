@@ -8,9 +8,10 @@
  *
  * Run it with `npm start`; PORT (default 8080) and HOST (default 127.0.0.1) move it.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ import { createCertificateAuthority, startFakeCluster } from 'kube-cluster-proxy
 
 const port = Number(process.env.PORT ?? 8080);
 const tlsPort = Number(process.env.TLS_PORT ?? 8443);
+// PORT=0 picks free ports (the printed URLs show them), as the dashboard's own test does.
 const host = process.env.HOST ?? '127.0.0.1';
 
 const DEV_SERVICE_TOKEN = 'dev-dashboard-token';
@@ -71,7 +73,7 @@ proxy.attach(server);
 // kubectl (client-go) sends bearer tokens only over TLS, so the dashboard also listens on HTTPS
 // with a certificate from a throw-away CA, written where kubectl can read it.
 const ca = createCertificateAuthority({ commonName: 'kube-cluster-proxy example dashboard CA' });
-const caFile = join(tmpdir(), 'kube-cluster-proxy-dashboard-ca.crt');
+const caFile = join(tmpdir(), `kube-cluster-proxy-dashboard-ca-${process.pid}.crt`);
 writeFileSync(caFile, ca.cert);
 const tlsServer = createHttpsServer(
   ca.issue({ commonName: host, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'], usage: 'server' }),
@@ -84,8 +86,8 @@ await Promise.all([
   new Promise<void>((resolve) => tlsServer.listen(tlsPort, host, resolve)),
 ]);
 {
-  const base = `http://${host}:${port}`;
-  const tlsBase = `https://${host}:${tlsPort}`;
+  const base = `http://${host}:${(server.address() as AddressInfo).port}`;
+  const tlsBase = `https://${host}:${(tlsServer.address() as AddressInfo).port}`;
   const kubectl = `kubectl --certificate-authority ${caFile} --server ${tlsBase}/clusters`;
   const pod = 'web-prod-1';
   console.log(`
@@ -102,11 +104,12 @@ Try:
   ${kubectl}/prod --token ${PROD_USER_TOKEN} logs -f ${pod}
 
 WebSocket exec with the token in the subprotocol, as a browser does:
-  node -e "const W=require('ws');const t=Buffer.from('${PROD_USER_TOKEN}').toString('base64url');const w=new W('ws://${host}:${port}/clusters/prod/api/v1/namespaces/default/pods/${pod}/exec?command=echo&command=hello&stdout=true',['base64url.bearer.authorization.k8s.io.'+t,'v4.channel.k8s.io']);w.on('message',m=>process.stdout.write(m.subarray(1)));w.on('close',()=>console.log())"
+  node -e "const W=require('ws');const t=Buffer.from('${PROD_USER_TOKEN}').toString('base64url');const w=new W('${base.replace('http', 'ws')}/clusters/prod/api/v1/namespaces/default/pods/${pod}/exec?command=echo&command=hello&stdout=true',['base64url.bearer.authorization.k8s.io.'+t,'v4.channel.k8s.io']);w.on('message',m=>process.stdout.write(m.subarray(1)));w.on('close',()=>console.log())"
 `);
 }
 
 async function shutdown(): Promise<void> {
+  rmSync(caFile, { force: true });
   await proxy.close();
   for (const s of [server, tlsServer]) {
     s.closeAllConnections();

@@ -133,6 +133,7 @@ export async function runExecSession(ws: WebSocket, protocol: ChannelProtocol, r
     const returned = Promise.resolve(handler(ctx)).then((code) => (typeof code === 'number' ? exit(code) : undefined));
     const code = await Promise.race([exited, returned.then(() => exited), closed.then(() => undefined)]);
     if (code === undefined) return;
+    if (!Number.isInteger(code) || code < 0 || code > 255) throw new Error(`exit code must be an integer from 0 to 255, got ${code}`);
     for (const stream of [stdout, stderr]) if (!stream.writableEnded) stream.end();
     await Promise.race([Promise.all([finished(stdout), finished(stderr)]), closed]);
     status = exitStatus(protocol, request.argv, code);

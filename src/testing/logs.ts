@@ -7,7 +7,7 @@ import type { StreamTracker } from './streams.ts';
 
 /**
  * Serves `pods/{name}/log` like the kubelet behind the apiserver: `text/plain`, with `container`,
- * `follow`, `tailLines`, `timestamps`, `sinceSeconds`, `limitBytes` and `previous`; a followed log
+ * `follow`, `tailLines`, `timestamps`, `sinceSeconds`, `sinceTime`, `limitBytes` and `previous`; a followed log
  * flushes each new line and ends when the pod terminates or is deleted.
  */
 export function serveLogs(responder: Responder, query: URLSearchParams, store: PodStore, streams: StreamTracker, pod: StoredPod): void {
@@ -26,7 +26,13 @@ export function serveLogs(responder: Responder, query: URLSearchParams, store: P
     throw badRequest(`container "${container}" in pod "${pod.name}" is waiting to start: ContainerCreating`);
   }
 
-  const since = sinceSeconds === undefined ? 0 : Date.now() - sinceSeconds * 1000;
+  const sinceTime = query.get('sinceTime');
+  if (sinceTime !== null && sinceSeconds !== undefined) throw badRequest('at most one of sinceTime or sinceSeconds may be specified');
+  const sinceTimeMs = sinceTime === null ? 0 : Date.parse(sinceTime);
+  if (Number.isNaN(sinceTimeMs) || (sinceTime !== null && !/^\d{4}-\d\d-\d\dT/.test(sinceTime))) {
+    throw badRequest(`sinceTime: Invalid value: "${sinceTime ?? ''}": must be an RFC 3339 time`);
+  }
+  const since = sinceSeconds === undefined ? sinceTimeMs : Date.now() - sinceSeconds * 1000;
   let lines = store.logs(pod, container).filter((line) => line.time.getTime() >= since);
   if (tailLines !== undefined) lines = tailLines === 0 ? [] : lines.slice(-tailLines);
 

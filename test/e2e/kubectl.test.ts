@@ -31,7 +31,7 @@ async function kube(context: Context, args: string[]): Promise<{ code: number; s
   }
 }
 
-describe.skipIf(!kubectl)('kubectl through the proxy (skipped: kubectl is not on the PATH)', () => {
+describe.skipIf(!kubectl)('kubectl through the proxy (needs kubectl on the PATH)', () => {
   beforeAll(async () => {
     fake = await startFakeCluster({ name: 'kc', tokens: { 'alice-token': 'alice', 'svc-token': 'dashboard' } });
     // HTTPS: client-go sends bearer tokens only over TLS.

@@ -314,6 +314,9 @@ describe('logs', () => {
     expect((await log('tailLines=2')).body).toBe('listening on :8080\nGET /healthz 200\n');
     expect((await log('tailLines=1&timestamps=true')).body).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z GET \/healthz 200\n$/);
     expect((await log('limitBytes=10')).body).toBe('[fake] web');
+    expect((await log('sinceTime=2000-01-01T00:00:00Z&tailLines=1')).body).toBe('GET /healthz 200\n');
+    expect((await log('sinceTime=2999-01-01T00:00:00Z')).body).toBe('');
+    expect((await log('sinceTime=yesterday')).status).toBe(400);
   });
 
   it('asks for a container when a pod has several', async () => {
@@ -352,6 +355,7 @@ describe('custom exec handler', () => {
           return;
         }
         if (ctx.argv[0] === 'crash') throw new Error('boom');
+        if (ctx.argv[0] === 'overflow') return 300;
         return ctx.builtin();
       },
     });
@@ -371,6 +375,7 @@ describe('custom exec handler', () => {
       });
       expect(await run(['echo', 'fallback'])).toEqual({ stdout: 'fallback\n', status: { metadata: {}, status: 'Success' } });
       expect(await run(['crash'])).toMatchObject({ status: { status: 'Failure', reason: 'InternalError', message: 'Internal error occurred: boom' } });
+      expect(await run(['overflow'])).toMatchObject({ status: { reason: 'InternalError', message: expect.stringContaining('from 0 to 255') as unknown } });
       expect(await run(['nope'])).toMatchObject({ status: { details: { causes: [{ message: '127' }] } } });
     } finally {
       await custom.close();
