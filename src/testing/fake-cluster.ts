@@ -44,6 +44,11 @@ export interface FakeClusterOptions {
    * container `app` and a few log lines.
    */
   pods?: FakePod[];
+  /**
+   * How many entries {@link FakeCluster.requests} keeps; the oldest are dropped beyond it, so that
+   * long runs (benchmarks) do not grow without bound. Default: 10000.
+   */
+  requestLogLimit?: number;
   /** Address to listen on (port 0: a free port). Default: `'127.0.0.1'`. */
   host?: string;
   /**
@@ -84,7 +89,7 @@ export interface FakeCluster {
   readonly port: number;
   /** PEM of this fake's own CA, which signed its server certificate (for `localhost`, `127.0.0.1`, `::1`). */
   readonly ca: string;
-  /** Every request received, including failed authentications and upgrades; a live array. */
+  /** Every request received (up to `requestLogLimit`, most recent last), including failed authentications and upgrades; a live array. */
   readonly requests: readonly FakeRequest[];
   clearRequests(): void;
   /** Adds (or replaces) a static bearer token. */
@@ -147,6 +152,9 @@ function validateOptions(options: FakeClusterOptions): void {
   if (options.exec !== undefined && typeof options.exec !== 'function') {
     throw new TypeError('startFakeCluster(): exec must be a function');
   }
+  if (options.requestLogLimit !== undefined && !(Number.isInteger(options.requestLogLimit) && options.requestLogLimit >= 0)) {
+    throw new TypeError(`startFakeCluster(): requestLogLimit must be a non-negative integer, got ${JSON.stringify(options.requestLogLimit)}`);
+  }
   if (options.host !== undefined && typeof options.host !== 'string') throw new TypeError('startFakeCluster(): host must be a string');
 }
 
@@ -176,6 +184,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   validateOptions(options);
   const clusterName = options.name ?? 'fake';
   const host = options.host ?? '127.0.0.1';
+  const requestLogLimit = options.requestLogLimit ?? 10_000;
   const authority = createCertificateAuthority({ commonName: `${clusterName}-ca` });
   const serverCertificate = authority.issue({
     commonName: 'kube-apiserver',
@@ -226,6 +235,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       time: new Date(),
     };
     requests.push(entry);
+    if (requests.length > requestLogLimit) requests.shift();
     return entry;
   }
 

@@ -56,6 +56,17 @@ describe('authentication', () => {
     expect(entry?.time).toBeInstanceOf(Date);
   });
 
+  it('keeps the most recent requests up to requestLogLimit', async () => {
+    const small = await startFakeCluster({ pods: [], tokens: { t: 'u' }, requestLogLimit: 2 });
+    try {
+      for (const path of ['/version', '/api', '/apis']) await httpRequest(small, path, { headers: { Authorization: 'Bearer t' } });
+      expect(small.requests.map((request) => request.path)).toEqual(['/api', '/apis']);
+    } finally {
+      await small.close();
+    }
+    await expect(startFakeCluster({ requestLogLimit: -1 })).rejects.toThrow(/requestLogLimit must be a non-negative integer/);
+  });
+
   it('adds tokens at run time', async () => {
     expect((await whoami({ Authorization: 'Bearer late-token' })).status).toBe(401);
     fake.addToken('late-token', 'late', ['g']);
