@@ -10,7 +10,7 @@ export interface UserInfo {
   readonly extra?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** A static token's user: a user name, or a user with groups. */
+/** A static token's user: a user name, or a user with groups (default: none besides `system:authenticated`). */
 export type TokenUser = string | { user: string; groups?: string[] };
 
 /** How a request authenticated. */

@@ -10,8 +10,11 @@ export interface TerminalSize {
 export interface ExecContext {
   /** The command and its arguments (`command` query parameters), e.g. `['sh', '-c', 'exit 3']`. */
   readonly argv: readonly string[];
+  /** Namespace of the pod. */
   readonly namespace: string;
+  /** Name of the pod. */
   readonly pod: string;
+  /** The container the command runs in (the requested one, or the pod's only container). */
   readonly container: string;
   /** The user the request authenticated as (after impersonation). */
   readonly user: string;

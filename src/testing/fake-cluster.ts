@@ -60,6 +60,7 @@ export interface FakeClusterOptions {
 
 /** One request the fake cluster received, in {@link FakeCluster.requests}. */
 export interface FakeRequest {
+  /** HTTP method, as received (before the fake treats a POST exec upgrade as GET). */
   readonly method: string;
   /** Path with query string, as received. */
   readonly path: string;
@@ -71,14 +72,19 @@ export interface FakeRequest {
   readonly authenticatedBy: AuthenticationMethod | null;
   /** Whether the request asked for a protocol upgrade (WebSocket or other). */
   readonly upgrade: boolean;
+  /** When the request arrived. */
   readonly time: Date;
 }
 
 /** A cluster entry pointing at the fake, structurally compatible with the proxy's cluster configuration. */
 export interface FakeClusterConfig<Credentials = never> {
+  /** The name given to {@link FakeCluster.clusterConfig}. */
   readonly name: string;
+  /** The fake's URL. */
   readonly server: string;
+  /** The fake's CA certificate (PEM). */
   readonly ca: string;
+  /** The credentials given to {@link FakeCluster.clusterConfig}, if any. */
   readonly credentials?: Credentials;
 }
 
@@ -86,11 +92,13 @@ export interface FakeClusterConfig<Credentials = never> {
 export interface FakeCluster {
   /** `https://<host>:<port>`. */
   readonly url: string;
+  /** The port the fake listens on (chosen by the system). */
   readonly port: number;
   /** PEM of this fake's own CA, which signed its server certificate (for `localhost`, `127.0.0.1`, `::1`). */
   readonly ca: string;
   /** Every request received (up to `requestLogLimit`, most recent last), including failed authentications and upgrades; a live array. */
   readonly requests: readonly FakeRequest[];
+  /** Empties {@link FakeCluster.requests}. */
   clearRequests(): void;
   /** Adds (or replaces) a static bearer token. */
   addToken(token: string, user: string, groups?: string[]): void;
