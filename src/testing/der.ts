@@ -24,7 +24,7 @@ function encodeLength(length: number): Buffer {
 }
 
 /** Encodes one element with an arbitrary tag byte. */
-export function tlv(tag: number, value: Uint8Array): Buffer {
+function tlv(tag: number, value: Uint8Array): Buffer {
   return Buffer.concat([Buffer.of(tag), encodeLength(value.length), value]);
 }
 

@@ -1,6 +1,6 @@
 /** Discovery documents: just enough for kubectl and client libraries to find pods and selfsubjectreviews. */
 
-export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-fake' } as const;
+const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-fake' } as const;
 
 export function versionInfo(): Record<string, unknown> {
   return {

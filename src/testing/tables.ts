@@ -20,7 +20,7 @@ export function includeObjectParameter(query: URLSearchParams): IncludeObject {
 }
 
 /** kubectl's short, human-readable age ("42s", "5m10s", "3h", "12d"). */
-export function humanAge(from: Date, now = new Date()): string {
+function humanAge(from: Date, now = new Date()): string {
   const seconds = Math.max(0, Math.floor((now.getTime() - from.getTime()) / 1000));
   const minutes = Math.floor(seconds / 60);
   const hours = Math.floor(minutes / 60);
