@@ -258,10 +258,10 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   handler.listClusters = async () => [...(await resolved.resolver.list())];
 
   handler.setTokenCookie = (res, cluster, token, cookieOptions) =>
-    setClusterTokenCookie(res, token, { ...cookieOptions, cluster, mountPath: resolved.mountPath, cookieName: resolved.tokenCookie });
+    setClusterTokenCookie(res, cluster, token, { ...cookieOptions, mountPath: resolved.mountPath, cookieName: resolved.tokenCookie });
 
   handler.clearTokenCookie = (res, cluster, cookieOptions) =>
-    clearClusterTokenCookie(res, { ...cookieOptions, cluster, mountPath: resolved.mountPath, cookieName: resolved.tokenCookie });
+    clearClusterTokenCookie(res, cluster, { ...cookieOptions, mountPath: resolved.mountPath, cookieName: resolved.tokenCookie });
 
   handler.close = () => {
     closed = true;

@@ -16,8 +16,6 @@ const CHUNKED = /^chunks:([1-9][0-9]?)$/;
 
 /** Options of {@link setClusterTokenCookie}. */
 export interface TokenCookieOptions {
-  /** The cluster the token is for; the cookie is only sent to `<mountPath>/<cluster>`. */
-  cluster: string;
   /** Where the proxy is mounted. Default `'/clusters'`. */
   mountPath?: string;
   /** Cookie name. Default `'cluster-token'`; must match the proxy's `tokenCookie`. */
@@ -32,18 +30,18 @@ function cookiePath(mountPath: string, cluster: string): string {
   return `${mountPath.replace(/\/+$/, '')}/${encodeURIComponent(cluster)}`;
 }
 
-function attributes(options: TokenCookieOptions, res: ServerResponse, maxAge?: number): string {
+function attributes(cluster: string, options: TokenCookieOptions, res: ServerResponse, maxAge?: number): string {
   const secure = options.secure ?? Boolean((res.req?.socket as { encrypted?: boolean } | undefined)?.encrypted);
   const age = maxAge ?? options.maxAgeSeconds;
   return (
-    `; Path=${cookiePath(options.mountPath ?? '/clusters', options.cluster)}; HttpOnly; SameSite=Strict` +
+    `; Path=${cookiePath(options.mountPath ?? '/clusters', cluster)}; HttpOnly; SameSite=Strict` +
     (secure ? '; Secure' : '') +
     (age === undefined ? '' : `; Max-Age=${Math.max(0, Math.floor(age))}`)
   );
 }
 
-function checkOptions(options: TokenCookieOptions, fn: string): string {
-  const problem = clusterNameProblem(options.cluster);
+function checkOptions(cluster: string, options: TokenCookieOptions, fn: string): string {
+  const problem = typeof cluster === 'string' ? clusterNameProblem(cluster) : 'a cluster name must be a string';
   if (problem) throw new InvalidOptionError(`${fn}: cluster: ${problem}`);
   const name = options.cookieName ?? DEFAULT_TOKEN_COOKIE;
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
@@ -63,16 +61,22 @@ function carriedChunks(res: ServerResponse, name: string): string[] {
  * `SameSite=Strict`, `Secure` over TLS, `Path=<mountPath>/<cluster>` so that each cluster gets its
  * own token and no other route sees it. Tokens longer than {@link MAX_COOKIE_CHUNK} bytes are
  * chunked. Existing `Set-Cookie` headers are kept.
+ * @throws {InvalidOptionError} for an invalid cluster name, cookie name or token.
  */
-export function setClusterTokenCookie(res: ServerResponse, token: string, options: TokenCookieOptions): void {
-  const name = checkOptions(options, 'setClusterTokenCookie');
+export function setClusterTokenCookie(
+  res: ServerResponse,
+  cluster: string,
+  token: string,
+  options: TokenCookieOptions = {},
+): void {
+  const name = checkOptions(cluster, options, 'setClusterTokenCookie');
   // eslint-disable-next-line no-control-regex -- a token is sent in a header: no spaces nor controls
   if (typeof token !== 'string' || token === '' || /[\s\u0000-\u001f\u007f]/.test(token)) {
     throw new InvalidOptionError('setClusterTokenCookie: token must be a non-empty string without spaces');
   }
   const value = encodeURIComponent(token);
-  const attrs = attributes(options, res);
-  const expired = attributes(options, res, 0);
+  const attrs = attributes(cluster, options, res);
+  const expired = attributes(cluster, options, res, 0);
   const chunks: string[] = [];
   for (let i = 0; i < value.length; i += MAX_COOKIE_CHUNK) chunks.push(value.slice(i, i + MAX_COOKIE_CHUNK));
   if (chunks.length > 99) throw new InvalidOptionError('setClusterTokenCookie: token is too long for cookies');
@@ -88,9 +92,13 @@ export function setClusterTokenCookie(res: ServerResponse, token: string, option
 }
 
 /** Expires the token cookie (and its chunks) of one cluster, e.g. on logout. */
-export function clearClusterTokenCookie(res: ServerResponse, options: Omit<TokenCookieOptions, 'maxAgeSeconds'>): void {
-  const name = checkOptions(options, 'clearClusterTokenCookie');
-  const expired = attributes(options, res, 0);
+export function clearClusterTokenCookie(
+  res: ServerResponse,
+  cluster: string,
+  options: Omit<TokenCookieOptions, 'maxAgeSeconds'> = {},
+): void {
+  const name = checkOptions(cluster, options, 'clearClusterTokenCookie');
+  const expired = attributes(cluster, options, res, 0);
   for (const cookie of [name, ...carriedChunks(res, name)]) res.appendHeader('set-cookie', `${cookie}=${expired}`);
 }
 

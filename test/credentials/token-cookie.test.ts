@@ -34,27 +34,27 @@ function browserCookies(res: ServerResponse): Map<string, string> {
 describe('setClusterTokenCookie', () => {
   it('sets a HttpOnly, SameSite=Strict cookie scoped to the cluster path', () => {
     const res = response();
-    setClusterTokenCookie(res, 'tok.en-1', { cluster: 'prod' });
+    setClusterTokenCookie(res, 'prod', 'tok.en-1');
     expect(setCookies(res)).toEqual(['cluster-token=tok.en-1; Path=/clusters/prod; HttpOnly; SameSite=Strict']);
   });
 
   it('adds Secure over TLS, honours mountPath, cookieName and maxAgeSeconds', () => {
     const res = response(undefined, true);
-    setClusterTokenCookie(res, 't', { cluster: 'my cluster', mountPath: '/k8s/', cookieName: 'k', maxAgeSeconds: 60 });
+    setClusterTokenCookie(res, 'my cluster', 't', { mountPath: '/k8s/', cookieName: 'k', maxAgeSeconds: 60 });
     expect(setCookies(res)).toEqual(['k=t; Path=/k8s/my%20cluster; HttpOnly; SameSite=Strict; Secure; Max-Age=60']);
   });
 
   it('keeps Set-Cookie headers set before', () => {
     const res = response();
     res.setHeader('set-cookie', ['session=1']);
-    setClusterTokenCookie(res, 't', { cluster: 'a' });
+    setClusterTokenCookie(res, 'a', 't');
     expect(setCookies(res)).toHaveLength(2);
   });
 
   it('chunks a long token and reads it back whole', () => {
     const token = 'x'.repeat(MAX_COOKIE_CHUNK * 2 + 10);
     const res = response();
-    setClusterTokenCookie(res, token, { cluster: 'prod' });
+    setClusterTokenCookie(res, 'prod', token);
     const written = setCookies(res);
     expect(written).toHaveLength(4);
     expect(written.every((c) => c.split(';', 1)[0]!.length <= MAX_COOKIE_CHUNK + 20)).toBe(true);
@@ -63,26 +63,27 @@ describe('setClusterTokenCookie', () => {
 
   it('expires chunks left over from a longer token', () => {
     const res = response('cluster-token=chunks:3; cluster-token.0=a; cluster-token.1=b; cluster-token.2=c');
-    setClusterTokenCookie(res, 'short', { cluster: 'prod' });
+    setClusterTokenCookie(res, 'prod', 'short');
     const expired = setCookies(res).filter((c) => c.includes('Max-Age=0')).map((c) => c.split('=', 1)[0]);
     expect(expired.sort()).toEqual(['cluster-token.0', 'cluster-token.1', 'cluster-token.2']);
     expect(readTokenCookie(browserCookies(res), 'cluster-token')).toBe('short');
   });
 
   it.each([
-    ['an empty token', '', { cluster: 'a' }],
-    ['a token with a space', 'a b', { cluster: 'a' }],
-    ['a cluster with a slash', 't', { cluster: 'a/b' }],
-    ['an invalid cookie name', 't', { cluster: 'a', cookieName: 'bad name' }],
-  ])('refuses %s', (_name, token, options) => {
-    expect(() => setClusterTokenCookie(response(), token, options)).toThrow(InvalidOptionError);
+    ['an empty token', 'a', '', {}],
+    ['a token with a space', 'a', 'a b', {}],
+    ['a cluster with a slash', 'a/b', 't', {}],
+    ['an empty cluster', '', 't', {}],
+    ['an invalid cookie name', 'a', 't', { cookieName: 'bad name' }],
+  ])('refuses %s', (_name, cluster, token, options) => {
+    expect(() => setClusterTokenCookie(response(), cluster, token, options)).toThrow(InvalidOptionError);
   });
 });
 
 describe('clearClusterTokenCookie', () => {
   it('expires the cookie and the chunks the request carried', () => {
     const res = response('cluster-token=chunks:2; cluster-token.0=a; cluster-token.1=b');
-    clearClusterTokenCookie(res, { cluster: 'prod' });
+    clearClusterTokenCookie(res, 'prod');
     const written = setCookies(res);
     expect(written).toHaveLength(3);
     expect(written.every((c) => c.includes('Max-Age=0') && c.includes('Path=/clusters/prod'))).toBe(true);
