@@ -67,14 +67,17 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
 
     let identity: RequestIdentity;
     let authorization: string | undefined;
+    let route: Route;
     if (userToken) {
       identity = { kind: 'user', source: userToken.source };
       authorization = `Bearer ${userToken.token}`;
+      route = upstream.user;
     } else {
       const credentials = upstream.credentials!;
       identity = { kind: 'cluster', source: credentials.kind };
-      const token = await credentials.token();
-      authorization = token === undefined ? undefined : `Bearer ${token}`;
+      const obtained = await credentials.obtain();
+      authorization = obtained.token === undefined ? undefined : `Bearer ${obtained.token}`;
+      route = upstream.own(obtained.certificate);
     }
 
     removeHopByHopHeaders(headers, upgrade);
@@ -98,7 +101,7 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
       timeoutMs: options.upstreamTimeout,
       startedAt: options.now(),
     };
-    return { exchange, route: identity.kind === 'user' ? upstream.user : upstream.own };
+    return { exchange, route };
   };
 }
 

@@ -1,7 +1,12 @@
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import { validateClusterConfig, type ClusterConfig, type ValidatedCluster } from './clusters/cluster-config.ts';
 import type { ClusterResolver } from './clusters/cluster-resolver.ts';
-import { createCredentialSource, type CredentialDependencies, type CredentialSource } from './credentials/cluster-credentials.ts';
+import {
+  createCredentialSource,
+  type ClientCertificate,
+  type CredentialDependencies,
+  type CredentialSource,
+} from './credentials/cluster-credentials.ts';
 import { ClusterMisconfiguredError, ClusterNotFoundError, ClusterProxyError, InternalProxyError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 import type { Logger } from './options.ts';
@@ -20,8 +25,13 @@ export interface Upstream {
   readonly credentials: CredentialSource | undefined;
   /** The route for requests carrying the user's identity (never the cluster's client certificate). */
   readonly user: Route;
-  /** The route for requests carrying the cluster's own identity. */
-  readonly own: Route;
+  /**
+   * The route for requests carrying the cluster's own identity: the user route when no client
+   * certificate is involved, else one whose agent presents `certificate`.
+   */
+  own(certificate: ClientCertificate | undefined): Route;
+  /** Every agent made so far, for shutdown. */
+  agents(): Agent[];
 }
 
 /** What the registry needs from the proxy. */
@@ -75,25 +85,38 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
         `kube-cluster-proxy: cluster "${cluster.name}" has insecureSkipTLSVerify: its server certificate is not verified`,
       );
     }
-    const makeRoute = (withClientCertificate: boolean): Route => {
-      const agent = createClusterAgent(cluster, withClientCertificate);
+    const makeRoute = (certificate: ClientCertificate | undefined): Route => {
+      const agent = createClusterAgent(cluster, certificate);
       return { agent, forwardHttp: createHttpForwarder(cluster, agent, deps.exchanges, deps.observer) };
     };
-    const user = makeRoute(false);
-    const hasCertificate = cluster.credentials !== undefined && 'clientCertificate' in cluster.credentials;
+    const user = makeRoute(undefined);
+    // Certificates rotate (exec plugins): the current one and the one before, whose requests may
+    // still be in flight, keep their agents.
+    let certificateRoutes: { certificate: ClientCertificate; route: Route }[] = [];
     return {
       cluster,
       credentials: createCredentialSource(cluster, deps),
       user,
-      own: hasCertificate ? makeRoute(true) : user,
+      own(certificate) {
+        if (!certificate) return user;
+        const known = certificateRoutes.find((r) => sameValue(r.certificate.cert, certificate.cert) && sameValue(r.certificate.key, certificate.key));
+        if (known) return known.route;
+        const route = makeRoute(certificate);
+        if (certificateRoutes.length === 2) closeIdleSockets(certificateRoutes[0]!.route.agent);
+        certificateRoutes = [...certificateRoutes.slice(-1), { certificate, route }];
+        return route;
+      },
+      agents: () => [user.agent, ...certificateRoutes.map((r) => r.route.agent)],
     };
+  }
+
+  function closeIdleSockets(agent: Agent): void {
+    for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
   }
 
   /** Idle keep-alive sockets of a replaced upstream are closed; requests in flight finish. */
   function retire(upstream: Upstream): void {
-    for (const agent of new Set([upstream.user.agent, upstream.own.agent])) {
-      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
-    }
+    for (const agent of upstream.agents()) closeIdleSockets(agent);
   }
 
   return {
@@ -133,10 +156,7 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
     },
     /** Destroys every agent and its sockets (upgraded sockets are not the agents' and stay). */
     close(): void {
-      for (const { upstream } of upstreams.values()) {
-        upstream.user.agent.destroy();
-        upstream.own.agent.destroy();
-      }
+      for (const { upstream } of upstreams.values()) for (const agent of upstream.agents()) agent.destroy();
       upstreams.clear();
     },
   };

@@ -44,6 +44,15 @@ describe('createUpstreamRegistry', () => {
     upstreams.close();
   });
 
+  it('keeps the agents of the two latest client certificates', async () => {
+    const { upstreams } = registry((name) => ({ name, server: 'https://a.example', credentials: { token: 't' } }));
+    const upstream = await upstreams.get('a');
+    const routes = ['1', '2', '3'].map((n) => upstream.own({ cert: `cert-${n}`, key: `key-${n}` }));
+    expect(upstream.agents()).toEqual([upstream.user.agent, routes[1]!.agent, routes[2]!.agent]);
+    expect(upstream.own({ cert: 'cert-3', key: 'key-3' })).toBe(routes[2]);
+    upstreams.close();
+  });
+
   it('uses a separate agent for the cluster identity only when it has a client certificate', async () => {
     const pem = '-----BEGIN X-----\nAA==\n-----END X-----\n';
     const { upstreams } = registry((name) =>
@@ -52,11 +61,14 @@ describe('createUpstreamRegistry', () => {
         : { name, server: 'https://a.example', credentials: { token: 't' } },
     );
     const cert = await upstreams.get('cert');
-    expect(cert.own.agent).not.toBe(cert.user.agent);
-    expect((cert.own.agent as unknown as { options: { cert?: unknown } }).options.cert).toBe(pem);
+    const { certificate } = await cert.credentials!.obtain();
+    const own = cert.own(certificate);
+    expect(own.agent).not.toBe(cert.user.agent);
+    expect(cert.own(certificate)).toBe(own);
+    expect((own.agent as unknown as { options: { cert?: unknown } }).options.cert).toBe(pem);
     expect((cert.user.agent as unknown as { options: { cert?: unknown } }).options.cert).toBeUndefined();
     const token = await upstreams.get('token');
-    expect(token.own).toBe(token.user);
+    expect(token.own((await token.credentials!.obtain()).certificate)).toBe(token.user);
     upstreams.close();
   });
 

@@ -6,14 +6,26 @@ import { createTokenFileReader } from './token-file.ts';
 /** Which kind of cluster credential a request used; reported to hooks, never the value. */
 export type CredentialKind = 'token' | 'tokenFile' | 'clientCertificate' | 'getToken';
 
+/** A client certificate and its key, PEM. */
+export interface ClientCertificate {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+/** What a request carries as the cluster's identity: a bearer token, a client certificate, or both. */
+export interface ObtainedCredential {
+  token?: string;
+  certificate?: ClientCertificate;
+}
+
 /** The cluster's own credentials, ready for use by the pipeline. */
 export interface CredentialSource {
   readonly kind: CredentialKind;
   /**
-   * The bearer token to send, or `undefined` for a client certificate (it lives in the TLS agent).
-   * @throws {CredentialsUnavailableError} naming the source, never a token.
+   * The credential for the next request.
+   * @throws {ClusterProxyError} (`503` for most sources) naming the source, never a token.
    */
-  token(): Promise<string | undefined>;
+  obtain(): Promise<ObtainedCredential>;
   /** Called when the cluster answered `401` to a request made with these credentials. */
   rejected(): void;
 }
@@ -43,16 +55,16 @@ export function createCredentialSource(
   const name = cluster.name;
 
   if ('token' in credentials) {
-    const token = credentials.token;
-    return { kind: 'token', token: () => Promise.resolve(token), rejected: () => {} };
+    const obtained = { token: credentials.token };
+    return { kind: 'token', obtain: () => Promise.resolve(obtained), rejected: () => {} };
   }
 
   if ('tokenFile' in credentials) {
     const reader = createTokenFileReader(credentials.tokenFile, deps.now);
     return {
       kind: 'tokenFile',
-      token: () =>
-        reader.token().catch((error: unknown) => {
+      obtain: () =>
+        reader.token().then((token) => ({ token }), (error: unknown) => {
           throw new CredentialsUnavailableError(
             name,
             `cluster "${name}": the token file ${credentials.tokenFile} could not be read: ${describe(error)}`,
@@ -64,14 +76,15 @@ export function createCredentialSource(
   }
 
   if ('clientCertificate' in credentials) {
-    return { kind: 'clientCertificate', token: () => Promise.resolve(undefined), rejected: () => {} };
+    const obtained = { certificate: { cert: credentials.clientCertificate, key: credentials.clientKey } };
+    return { kind: 'clientCertificate', obtain: () => Promise.resolve(obtained), rejected: () => {} };
   }
 
   const key = `cluster:${name}:getToken`;
   const { getToken } = credentials;
   return {
     kind: 'getToken',
-    token: () =>
+    obtain: () =>
       deps.tokenCache
         .get(key, async () => {
           const fetched = await getToken({ cluster: name });
@@ -83,7 +96,7 @@ export function createCredentialSource(
           }
           return fetched;
         })
-        .catch((error: unknown) => {
+        .then((token) => ({ token }), (error: unknown) => {
           throw new CredentialsUnavailableError(
             name,
             `cluster "${name}": getToken() failed: ${describe(error)}`,
