@@ -10,7 +10,14 @@ export {
   type RequestIdentity,
   type UpgradeEvent,
 } from './options.ts';
-export type { AuthMode, ClusterConfig, ClusterCredentials, FetchedToken } from './clusters/cluster-config.ts';
+export type {
+  AuthMode,
+  ClusterConfig,
+  ClusterCredentials,
+  ExecPluginConfig,
+  FetchedToken,
+  OidcAuthProviderConfig,
+} from './clusters/cluster-config.ts';
 export type { ClusterResolver } from './clusters/cluster-resolver.ts';
 export { staticClusters } from './clusters/static-clusters.ts';
 export type { CredentialKind } from './credentials/cluster-credentials.ts';

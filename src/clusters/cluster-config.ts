@@ -44,7 +44,51 @@ export type ClusterCredentials =
        * `expiresAt`; concurrent requests share one call.
        */
       getToken: (context: { cluster: string }) => Promise<FetchedToken>;
+    }
+  | {
+      /** A client-go credential plugin (`aws eks get-token`, `gke-gcloud-auth-plugin`, `kubelogin`). */
+      exec: ExecPluginConfig;
+    }
+  | {
+      /** kubectl's OIDC `auth-provider`: an id-token, refreshed with a refresh-token at the issuer. */
+      oidc: OidcAuthProviderConfig;
     };
+
+/** A client-go exec credential plugin, as in a kubeconfig user's `exec` section. */
+export interface ExecPluginConfig {
+  /** `client.authentication.k8s.io/v1` or `client.authentication.k8s.io/v1beta1`. */
+  apiVersion: 'client.authentication.k8s.io/v1' | 'client.authentication.k8s.io/v1beta1';
+  /** The executable: a path, or a name looked up on `PATH`. */
+  command: string;
+  /** Arguments. Default none. */
+  args?: readonly string[];
+  /** Variables added to the proxy's environment for the plugin. Default none. */
+  env?: readonly { name: string; value: string }[];
+  /** `'Never'` or `'IfAvailable'` (the plugin never gets a terminal here); `'Always'` is refused. Default `'IfAvailable'`. */
+  interactiveMode?: 'Never' | 'IfAvailable' | 'Always';
+  /** Passes the cluster's server and CA to the plugin in `KUBERNETES_EXEC_INFO`. Default `false`. */
+  provideClusterInfo?: boolean;
+  /** Shown when the command is not found, e.g. how to install it. */
+  installHint?: string;
+  /** Milliseconds one run may take before it is killed. Default `30_000`. */
+  timeoutMs?: number;
+}
+
+/** kubectl's OIDC auth-provider configuration (`auth-provider: { name: oidc, config: ... }`). */
+export interface OidcAuthProviderConfig {
+  /** `idp-issuer-url`: the issuer, whose discovery document names the token endpoint. */
+  issuerUrl: string;
+  /** `client-id`. */
+  clientId: string;
+  /** `client-secret`, for confidential clients. */
+  clientSecret?: string;
+  /** `id-token`: used while it is valid for more than 10 s. */
+  idToken?: string;
+  /** `refresh-token`: exchanged for a new id-token when the id-token is missing or expiring. */
+  refreshToken?: string;
+  /** `idp-certificate-authority(-data)`: PEM CA for the TLS connection to the issuer. Default: Node's roots. */
+  issuerCa?: string | Buffer;
+}
 
 /** One Kubernetes cluster the proxy can reach. */
 export interface ClusterConfig {
@@ -79,7 +123,62 @@ export interface ValidatedCluster {
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster'];
-const CREDENTIAL_SHAPES = ['token', 'tokenFile', 'clientCertificate/clientKey', 'getToken'] as const;
+const CREDENTIAL_SHAPES = ['token', 'tokenFile', 'clientCertificate/clientKey', 'getToken', 'exec', 'oidc'] as const;
+const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'];
+
+function validateExec(exec: unknown, where: string): ExecPluginConfig {
+  const at = `${where}.credentials.exec`;
+  if (typeof exec !== 'object' || exec === null) throw new InvalidOptionError(`${at} must be an object`);
+  const e = exec as Record<string, unknown>;
+  if (typeof e.apiVersion !== 'string' || !EXEC_API_VERSIONS.includes(e.apiVersion)) {
+    throw new InvalidOptionError(`${at}.apiVersion must be one of ${EXEC_API_VERSIONS.join(', ')}; got ${JSON.stringify(e.apiVersion)}`);
+  }
+  if (typeof e.command !== 'string' || e.command.trim() === '') throw new InvalidOptionError(`${at}.command must be a non-empty string`);
+  if (e.args !== undefined && !(Array.isArray(e.args) && e.args.every((a) => typeof a === 'string'))) {
+    throw new InvalidOptionError(`${at}.args must be an array of strings`);
+  }
+  if (
+    e.env !== undefined &&
+    !(Array.isArray(e.env) && e.env.every((v: unknown) => typeof (v as { name?: unknown })?.name === 'string' && (v as { name: string }).name !== '' && typeof (v as { value?: unknown }).value === 'string'))
+  ) {
+    throw new InvalidOptionError(`${at}.env must be an array of { name, value } strings`);
+  }
+  if (e.interactiveMode !== undefined && !['Never', 'IfAvailable', 'Always'].includes(e.interactiveMode as string)) {
+    throw new InvalidOptionError(`${at}.interactiveMode must be Never, IfAvailable or Always; got ${JSON.stringify(e.interactiveMode)}`);
+  }
+  if (e.interactiveMode === 'Always') {
+    throw new InvalidOptionError(`${at}.interactiveMode is Always: the plugin needs a terminal, and a server has none; use a non-interactive login`);
+  }
+  if (e.provideClusterInfo !== undefined && typeof e.provideClusterInfo !== 'boolean') {
+    throw new InvalidOptionError(`${at}.provideClusterInfo must be a boolean`);
+  }
+  if (e.installHint !== undefined && typeof e.installHint !== 'string') throw new InvalidOptionError(`${at}.installHint must be a string`);
+  if (e.timeoutMs !== undefined && !(typeof e.timeoutMs === 'number' && e.timeoutMs > 0)) {
+    throw new InvalidOptionError(`${at}.timeoutMs must be a positive number of milliseconds`);
+  }
+  return exec as ExecPluginConfig;
+}
+
+function validateOidc(oidc: unknown, where: string): OidcAuthProviderConfig {
+  const at = `${where}.credentials.oidc`;
+  if (typeof oidc !== 'object' || oidc === null) throw new InvalidOptionError(`${at} must be an object`);
+  const o = oidc as Record<string, unknown>;
+  let issuer: URL | undefined;
+  try {
+    issuer = typeof o.issuerUrl === 'string' ? new URL(o.issuerUrl) : undefined;
+  } catch {
+    issuer = undefined;
+  }
+  if (!issuer || (issuer.protocol !== 'https:' && issuer.protocol !== 'http:')) {
+    throw new InvalidOptionError(`${at}.issuerUrl (idp-issuer-url) must be an http(s) URL; got ${JSON.stringify(o.issuerUrl)}`);
+  }
+  if (typeof o.clientId !== 'string' || o.clientId === '') throw new InvalidOptionError(`${at}.clientId (client-id) must be a non-empty string`);
+  for (const key of ['clientSecret', 'idToken', 'refreshToken'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'string') throw new InvalidOptionError(`${at}.${key} must be a string`);
+  }
+  if (o.issuerCa !== undefined && !isPem(o.issuerCa)) throw new InvalidOptionError(`${at}.issuerCa must be a PEM string or Buffer`);
+  return oidc as OidcAuthProviderConfig;
+}
 
 function isPem(value: unknown): value is string | Buffer {
   return (typeof value === 'string' || Buffer.isBuffer(value)) && value.toString().includes('-----BEGIN ');
@@ -122,6 +221,8 @@ function validateCredentials(credentials: unknown, where: string): ClusterCreden
     }
     return { getToken: c.getToken as (context: { cluster: string }) => Promise<FetchedToken> };
   }
+  if (only('exec')) return { exec: validateExec(c.exec, where) };
+  if (only('oidc')) return { oidc: validateOidc(c.oidc, where) };
   throw new InvalidOptionError(
     `${where}.credentials must be ${shape}; got { ${given.join(', ')} }`,
   );

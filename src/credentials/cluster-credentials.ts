@@ -1,10 +1,12 @@
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import { CredentialsUnavailableError } from '../errors.ts';
 import type { TokenCache } from '../tokens/cached-token.ts';
+import { createExecCredentialSource } from './exec-plugin.ts';
+import { createOidcCredentialSource } from './oidc-auth-provider.ts';
 import { createTokenFileReader } from './token-file.ts';
 
 /** Which kind of cluster credential a request used; reported to hooks, never the value. */
-export type CredentialKind = 'token' | 'tokenFile' | 'clientCertificate' | 'getToken';
+export type CredentialKind = 'token' | 'tokenFile' | 'clientCertificate' | 'getToken' | 'exec' | 'oidc';
 
 /** A client certificate and its key, PEM. */
 export interface ClientCertificate {
@@ -37,7 +39,8 @@ export interface CredentialDependencies {
   onError: (error: unknown) => void;
 }
 
-function describe(error: unknown): string {
+/** The first line of an error's message, with its code: for messages that must stay short. */
+export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code ? `${error.message.split('\n')[0]} (${code})` : (error.message.split('\n')[0] ?? error.name);
@@ -67,7 +70,7 @@ export function createCredentialSource(
         reader.token().then((token) => ({ token }), (error: unknown) => {
           throw new CredentialsUnavailableError(
             name,
-            `cluster "${name}": the token file ${credentials.tokenFile} could not be read: ${describe(error)}`,
+            `cluster "${name}": the token file ${credentials.tokenFile} could not be read: ${describeError(error)}`,
             { cause: error },
           );
         }),
@@ -79,6 +82,9 @@ export function createCredentialSource(
     const obtained = { certificate: { cert: credentials.clientCertificate, key: credentials.clientKey } };
     return { kind: 'clientCertificate', obtain: () => Promise.resolve(obtained), rejected: () => {} };
   }
+
+  if ('exec' in credentials) return createExecCredentialSource(cluster, credentials.exec, deps);
+  if ('oidc' in credentials) return createOidcCredentialSource(cluster, credentials.oidc, deps);
 
   const key = `cluster:${name}:getToken`;
   const { getToken } = credentials;
@@ -99,7 +105,7 @@ export function createCredentialSource(
         .then((token) => ({ token }), (error: unknown) => {
           throw new CredentialsUnavailableError(
             name,
-            `cluster "${name}": getToken() failed: ${describe(error)}`,
+            `cluster "${name}": getToken() failed: ${describeError(error)}`,
             { cause: error },
           );
         }),
