@@ -84,7 +84,10 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
     delete headers.cookie;
     delete headers.authorization;
     if (authorization !== undefined) headers.authorization = authorization;
-    if (identity.kind === 'cluster') removeImpersonationHeaders(headers);
+    if (identity.kind === 'cluster') {
+      removeImpersonationHeaders(headers);
+      Object.assign(headers, cluster.impersonationHeaders);
+    }
     const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
     if (protocols) headers['sec-websocket-protocol'] = protocols;
     else delete headers['sec-websocket-protocol'];

@@ -109,6 +109,34 @@ export interface ClusterConfig {
   credentials?: ClusterCredentials;
   /** Whose identity reaches the cluster. Default: `'cluster'` with `credentials`, else `'user'`. */
   authMode?: AuthMode;
+  /**
+   * Identity to impersonate with the cluster's own credentials (kubeconfig `as`, `as-groups`,
+   * `as-uid`, `as-user-extra`): sent as `Impersonate-*` headers when, and only when, the proxy
+   * sends its own credentials. Default: none.
+   */
+  impersonate?: Impersonation;
+  /** Where the cluster came from, for listings (a kubeconfig context's namespace, user, file). Not used for routing. */
+  context?: ClusterContextInfo;
+}
+
+/** An identity to impersonate. */
+export interface Impersonation {
+  user?: string;
+  groups?: readonly string[];
+  uid?: string;
+  extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Descriptive facts about a cluster's origin. */
+export interface ClusterContextInfo {
+  /** The context's default namespace. */
+  namespace?: string;
+  /** The kubeconfig user the context refers to. */
+  user?: string;
+  /** The kubeconfig cluster entry the context refers to. */
+  cluster?: string;
+  /** The kubeconfig file that defined the context. */
+  file?: string;
 }
 
 /** A {@link ClusterConfig} checked and completed: what the pipeline works with. */
@@ -120,6 +148,8 @@ export interface ValidatedCluster {
   readonly insecureSkipTLSVerify: boolean;
   readonly credentials: ClusterCredentials | undefined;
   readonly authMode: AuthMode;
+  /** `Impersonate-*` headers to add when the cluster's own credentials are sent. */
+  readonly impersonationHeaders: Readonly<Record<string, string | string[]>>;
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster'];
@@ -294,5 +324,41 @@ export function validateClusterConfig(config: ClusterConfig, where: string): Val
     insecureSkipTLSVerify: config.insecureSkipTLSVerify ?? false,
     credentials,
     authMode,
+    impersonationHeaders: config.impersonate === undefined ? {} : impersonationHeaders(config.impersonate, where),
   };
+}
+
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The `Impersonate-*` headers for an identity, as client-go builds them. */
+function impersonationHeaders(impersonate: Impersonation, where: string): Record<string, string | string[]> {
+  const at = `${where}.impersonate`;
+  if (typeof impersonate !== 'object' || impersonate === null) throw new InvalidOptionError(`${at} must be an object`);
+  const text = (value: unknown, name: string): string => {
+    if (typeof value !== 'string' || value === '' || !HEADER_VALUE.test(value)) {
+      throw new InvalidOptionError(`${at}.${name} must be a non-empty string that fits in a header`);
+    }
+    return value;
+  };
+  const headers: Record<string, string | string[]> = {};
+  const { user, groups, uid, extra } = impersonate;
+  if (user !== undefined) headers['impersonate-user'] = text(user, 'user');
+  if (groups !== undefined) {
+    if (!Array.isArray(groups)) throw new InvalidOptionError(`${at}.groups must be an array of strings`);
+    if (groups.length > 0) headers['impersonate-group'] = groups.map((g, i) => text(g, `groups[${i}]`));
+  }
+  if (uid !== undefined) headers['impersonate-uid'] = text(uid, 'uid');
+  for (const [key, values] of Object.entries(extra ?? {})) {
+    // eslint-disable-next-line no-control-regex -- a key becomes part of a header name
+    if (key === '' || /[\s\x00-\x1f\x7f]/.test(key)) {
+      throw new InvalidOptionError(`${at}.extra key ${JSON.stringify(key)} is not valid`);
+    }
+    if (!Array.isArray(values)) throw new InvalidOptionError(`${at}.extra.${key} must be an array of strings`);
+    // Keys are percent-encoded in the header name, as client-go does.
+    headers[`impersonate-extra-${encodeURIComponent(key).toLowerCase()}`] = values.map((v, i) => text(v, `extra.${key}[${i}]`));
+  }
+  if (Object.keys(headers).length > 0 && headers['impersonate-user'] === undefined && headers['impersonate-uid'] === undefined) {
+    throw new InvalidOptionError(`${at} needs a user: the API server refuses groups or extra without a user to impersonate`);
+  }
+  return headers;
 }
