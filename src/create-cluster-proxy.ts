@@ -124,6 +124,11 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     },
   });
   const prepare = createPipeline(resolved, registry);
+  const unsubscribe = resolved.resolver.subscribe?.((event) => {
+    if (event.type !== 'error') return;
+    if (hooks.resolverError) emit('resolverError', { error: event.error });
+    else logger.error(`kube-cluster-proxy: ${event.error.message}`);
+  });
 
   function routeOf(req: IncomingMessage): ClusterRequestPath | undefined {
     const target = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
@@ -265,6 +270,8 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
 
   handler.close = () => {
     closed = true;
+    unsubscribe?.();
+    resolved.resolver.close?.();
     for (const [server, listener] of attached) server.off('upgrade', listener);
     attached.clear();
     for (const socket of upgradedSockets) socket.destroy();

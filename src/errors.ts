@@ -10,6 +10,7 @@
 /** Stable codes of {@link ClusterProxyError}; a union so that `switch (err.code)` narrows. */
 export type ClusterProxyErrorCode =
   | 'ERR_INVALID_OPTION'
+  | 'ERR_KUBECONFIG'
   | 'ERR_BAD_REQUEST'
   | 'ERR_METHOD_NOT_ALLOWED'
   | 'ERR_UNAUTHENTICATED'
@@ -36,6 +37,7 @@ export type StatusReason =
 
 const STATUS: Record<ClusterProxyErrorCode, { code: number; reason: StatusReason }> = {
   ERR_INVALID_OPTION: { code: 500, reason: 'InternalError' },
+  ERR_KUBECONFIG: { code: 500, reason: 'InternalError' },
   ERR_BAD_REQUEST: { code: 400, reason: 'BadRequest' },
   ERR_METHOD_NOT_ALLOWED: { code: 405, reason: 'MethodNotAllowed' },
   ERR_UNAUTHENTICATED: { code: 401, reason: 'Unauthorized' },
@@ -80,6 +82,17 @@ export class ClusterProxyError extends Error {
 export class InvalidOptionError extends ClusterProxyError {
   constructor(message: string) {
     super('ERR_INVALID_OPTION', message);
+  }
+}
+
+/** A kubeconfig file or context is malformed or uses something unsupported; the message names the file and field. */
+export class KubeconfigError extends ClusterProxyError {
+  /** The kubeconfig file, when the problem is in one. */
+  readonly file: string | undefined;
+
+  constructor(message: string, options?: { file?: string; cluster?: string; cause?: unknown }) {
+    super('ERR_KUBECONFIG', message, options);
+    this.file = options?.file;
   }
 }
 

@@ -14,12 +14,22 @@ export type {
   AuthMode,
   ClusterConfig,
   ClusterCredentials,
+  ClusterContextInfo,
   ExecPluginConfig,
   FetchedToken,
+  Impersonation,
   OidcAuthProviderConfig,
 } from './clusters/cluster-config.ts';
-export type { ClusterResolver } from './clusters/cluster-resolver.ts';
+export type { ClusterResolver, ClusterResolverEvent } from './clusters/cluster-resolver.ts';
 export { staticClusters } from './clusters/static-clusters.ts';
+export {
+  kubeconfigClusters,
+  defaultKubeconfigPaths,
+  type KubeconfigClustersOptions,
+  type ContextMatcher,
+} from './clusters/kubeconfig-clusters.ts';
+export { inClusterCluster, SERVICE_ACCOUNT_DIR, type InClusterOptions } from './clusters/in-cluster.ts';
+export { composeClusters } from './clusters/compose-clusters.ts';
 export type { CredentialKind } from './credentials/cluster-credentials.ts';
 export type { UserTokenSource } from './credentials/user-token.ts';
 export { BEARER_PROTOCOL_PREFIX, bearerSubprotocol } from './credentials/bearer-subprotocol.ts';

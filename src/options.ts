@@ -66,6 +66,11 @@ export interface ClusterProxyHooks {
   upgrade?: (event: UpgradeEvent) => void;
   /** When the proxy answers with an error of its own. */
   error?: (event: ProxyErrorEvent) => void;
+  /**
+   * When the cluster resolver reports a problem, e.g. a kubeconfig file that no longer parses (the
+   * last good clusters stay) or a broken context. Default: the error is logged with `logger.error`.
+   */
+  resolverError?: (event: { error: Error }) => void;
 }
 
 /** Where the proxy reports warnings and unexpected errors. */
@@ -125,7 +130,7 @@ export interface ResolvedOptions {
   now: () => number;
 }
 
-const HOOK_NAMES = ['proxyReq', 'proxyRes', 'upgrade', 'error'] as const;
+const HOOK_NAMES = ['proxyReq', 'proxyRes', 'upgrade', 'error', 'resolverError'] as const;
 
 /**
  * Validates `createClusterProxy()` options once, at construction.
