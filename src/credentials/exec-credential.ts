@@ -38,10 +38,18 @@ export class InvalidExecCredentialError extends Error {
   }
 }
 
-const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC_3339 = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
 // Values a plugin got wrong are quoted only when they cannot be a credential.
 const QUOTABLE = /^[\w.-]{1,40}(\/[\w.-]{1,40})?$/;
+
+function isRfc3339(value: string): boolean {
+  const match = RFC_3339.exec(value);
+  if (!match) return false;
+  // Date rolls February 31 over into March; Go's time.Parse, like the RFC, refuses it.
+  const [year, month, day] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
 
 function quote(value: unknown): string {
   if (value === undefined) return 'missing';
@@ -110,10 +118,8 @@ export function parseExecCredential(stdout: string, apiVersion: ExecPluginConfig
 
   let expiresAt: Date | undefined;
   if (expirationTimestamp !== undefined) {
+    if (!isRfc3339(expirationTimestamp)) throw new InvalidExecCredentialError('status.expirationTimestamp is not an RFC 3339 time');
     expiresAt = new Date(expirationTimestamp.toUpperCase());
-    if (!RFC_3339.test(expirationTimestamp) || isNaN(expiresAt.getTime())) {
-      throw new InvalidExecCredentialError('status.expirationTimestamp is not an RFC 3339 time');
-    }
   }
   return {
     ...(token !== undefined && { token }),
