@@ -41,7 +41,7 @@ export function parseKubeconfig(text: string, file: string): Omit<MergedKubeconf
     document = parse(text, { prettyErrors: true });
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
-    const detail = (error as Error).message.split('\n')[0] ?? '';
+    const detail = ((error as Error).message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
     throw new KubeconfigError(`kubeconfig ${file}: invalid YAML${where}: ${detail}`, { file, cause: error });
   }
   const merged: Omit<MergedKubeconfig, 'missing'> = {
