@@ -1,16 +1,149 @@
-import type { OidcAuthProviderConfig, ValidatedCluster } from '../clusters/cluster-config.ts';
-import { CredentialsUnavailableError } from '../errors.ts';
-import type { CredentialDependencies, CredentialSource } from './cluster-credentials.ts';
+import { decodeJwt } from 'jose';
+import * as client from 'openid-client';
+import type { FetchedToken, OidcAuthProviderConfig, ValidatedCluster } from '../clusters/cluster-config.ts';
+import { ClusterProxyError, CredentialsUnavailableError, UnauthenticatedError } from '../errors.ts';
+import { memoryTokenStore } from '../tokens/memory-token-store.ts';
+import type { TokenStore } from '../tokens/token-store.ts';
+import { describeError, type CredentialDependencies, type CredentialSource } from './cluster-credentials.ts';
+import { createIssuerFetch } from './oidc-fetch.ts';
 
-/** kubectl's OIDC auth-provider. Being written: see the OIDC work item. */
+/** client-go refreshes an id-token this close to its `exp`, so that it never expires in flight. */
+const EXPIRY_MARGIN_MS = 10_000;
+/** An issuer slower than this fails the request with a 503 instead of holding it. */
+const ISSUER_TIMEOUT_SECONDS = 10;
+
+/** What the OIDC source needs beyond {@link CredentialDependencies}. */
+export interface OidcDependencies extends CredentialDependencies {
+  /**
+   * Where the rotated refresh-token is kept, next to the id-token that the token cache keeps: a
+   * store shared by replicas lets them use one another's rotations. Default: a store private to
+   * this source.
+   */
+  tokenStore?: TokenStore;
+}
+
+/** When the id-token stops being usable (`exp` minus the margin), in ms; `undefined` if it is not a JWT with an `exp`. */
+function usableUntil(idToken: string): number | undefined {
+  try {
+    const { exp } = decodeJwt(idToken);
+    return typeof exp === 'number' ? exp * 1000 - EXPIRY_MARGIN_MS : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * kubectl's OIDC auth-provider: sends the id-token while its `exp` is more than 10 s away,
+ * otherwise exchanges the refresh-token for a new one at the issuer's token endpoint (discovered
+ * from `<issuer>/.well-known/openid-configuration`). The refreshed id-token lives in the token
+ * cache under `cluster:<name>:oidc:id-token`, a rotated refresh-token in the token store under
+ * `cluster:<name>:oidc:refresh-token`; one refresh at a time per cluster.
+ *
+ * Failures: no usable id-token and nothing to refresh it with, or a refresh-token the issuer
+ * refuses (`invalid_grant`): `401`, the user must log in again. The issuer unreachable or failing:
+ * `503` naming it.
+ */
 export function createOidcCredentialSource(
   cluster: ValidatedCluster,
-  _config: OidcAuthProviderConfig,
-  _deps: CredentialDependencies,
+  config: OidcAuthProviderConfig,
+  deps: OidcDependencies,
 ): CredentialSource {
+  const name = cluster.name;
+  const issuer = config.issuerUrl;
+  const idTokenKey = `cluster:${name}:oidc:id-token`;
+  const refreshTokenKey = `cluster:${name}:oidc:refresh-token`;
+  const store = deps.tokenStore ?? memoryTokenStore({ max: 1 });
+  const issuerFetch = createIssuerFetch(config.issuerCa);
+  const clientAuth = config.clientSecret === undefined ? client.None() : client.ClientSecretBasic(config.clientSecret);
+  const loginAgain =
+    'log in again (for example with kubectl oidc-login)' +
+    (cluster.authMode === 'user-then-cluster' ? ' or send your own bearer token' : '');
+  // The kubeconfig's own tokens never change: once refused, they must not be tried again.
+  let configIdTokenRefused = false;
+  let configRefreshTokenRefused = false;
+
+  function discover(): Promise<client.Configuration> {
+    return client
+      .discovery(new URL(issuer), config.clientId, undefined, clientAuth, {
+        [client.customFetch]: issuerFetch,
+        timeout: ISSUER_TIMEOUT_SECONDS,
+        // The configuration validation allows http: issuers (a loopback IdP in development).
+        execute: new URL(issuer).protocol === 'http:' ? [client.allowInsecureRequests] : [],
+      })
+      .catch((error: unknown) => {
+        throw new CredentialsUnavailableError(
+          name,
+          `cluster "${name}": the OIDC issuer ${issuer} could not be discovered: ${describeError(error)}`,
+          { cause: error },
+        );
+      });
+  }
+
+  async function refresh(): Promise<FetchedToken> {
+    const stored = await store.get(refreshTokenKey);
+    const refreshToken = stored ?? (configRefreshTokenRefused ? undefined : config.refreshToken);
+    if (refreshToken === undefined || refreshToken === '') {
+      throw new UnauthenticatedError(
+        `cluster "${name}": No valid id-token, and cannot refresh without refresh-token: ` +
+          `the kubeconfig user has no valid id-token and no refresh-token; ${loginAgain}`,
+        { cluster: name },
+      );
+    }
+    const configuration = await discover();
+    let tokens: client.TokenEndpointResponse;
+    try {
+      tokens = await client.refreshTokenGrant(configuration, refreshToken);
+    } catch (error) {
+      if (error instanceof client.ResponseBodyError && error.error === 'invalid_grant') {
+        if (stored === undefined) configRefreshTokenRefused = true;
+        else await store.delete(refreshTokenKey);
+        throw new UnauthenticatedError(
+          `cluster "${name}": the OIDC issuer ${issuer} refused the refresh-token (invalid_grant: it expired or was revoked); ${loginAgain}`,
+          { cluster: name },
+        );
+      }
+      throw new CredentialsUnavailableError(
+        name,
+        `cluster "${name}": refreshing the id-token at the OIDC issuer ${issuer} failed: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    const idToken = tokens.id_token;
+    if (idToken === undefined) {
+      throw new CredentialsUnavailableError(name, `cluster "${name}": the OIDC issuer ${issuer} answered the refresh without an id_token`);
+    }
+    // Kept before the id-token is used: the old refresh-token is spent, losing the new one means a new login.
+    if (tokens.refresh_token !== undefined && tokens.refresh_token !== refreshToken) {
+      await store.set(refreshTokenKey, tokens.refresh_token, Infinity);
+    }
+    // An id-token already inside the margin still serves this request; the cache does not keep it.
+    return { token: idToken, expiresAt: new Date(usableUntil(idToken) ?? deps.now()) };
+  }
+
+  function currentIdToken(): Promise<FetchedToken> {
+    const configured = configIdTokenRefused ? undefined : config.idToken;
+    const until = configured === undefined ? undefined : usableUntil(configured);
+    if (configured !== undefined && until !== undefined && until > deps.now()) {
+      return Promise.resolve({ token: configured, expiresAt: new Date(until) });
+    }
+    return refresh();
+  }
+
   return {
     kind: 'oidc',
-    obtain: () => Promise.reject(new CredentialsUnavailableError(cluster.name, `cluster "${cluster.name}": the OIDC auth-provider is not supported yet`)),
-    rejected: () => {},
+    obtain: () =>
+      deps.tokenCache.get(idTokenKey, currentIdToken).then(
+        (token) => ({ token }),
+        (error: unknown) => {
+          if (error instanceof ClusterProxyError) throw error;
+          throw new CredentialsUnavailableError(name, `cluster "${name}": the OIDC tokens could not be read or kept: ${describeError(error)}`, {
+            cause: error,
+          });
+        },
+      ),
+    rejected: () => {
+      configIdTokenRefused = true;
+      deps.tokenCache.invalidate(idTokenKey).catch(deps.onError);
+    },
   };
 }

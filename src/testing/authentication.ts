@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { OidcVerifier } from './oidc-verifier.ts';
 import { StatusError, unauthorized } from './status.ts';
 
 /** Who a request runs as, as kube-apiserver's `user.Info`. */
@@ -58,20 +59,28 @@ function withAuthenticatedGroup(username: string, groups: readonly string[]): st
 
 /**
  * kube-apiserver's authentication chain as far as the fake needs it: client certificate, then
- * `Authorization: Bearer`, then the WebSocket subprotocol token; then impersonation.
+ * `Authorization: Bearer`, then the WebSocket subprotocol token (each a static token or, with
+ * `oidc`, an id token); then impersonation.
  */
 export class Authenticator {
   readonly #tokens = new Map<string, UserInfo>();
   readonly #impersonators: ReadonlySet<string> | undefined;
   readonly #clientCertificates: boolean;
+  readonly #oidc: OidcVerifier | undefined;
 
-  constructor(options: { tokens: Record<string, TokenUser>; impersonators: readonly string[] | undefined; clientCertificates: boolean }) {
+  constructor(options: {
+    tokens: Record<string, TokenUser>;
+    impersonators: readonly string[] | undefined;
+    clientCertificates: boolean;
+    oidc?: OidcVerifier | undefined;
+  }) {
     for (const [token, user] of Object.entries(options.tokens)) {
       if (typeof user === 'string') this.addToken(token, user);
       else this.addToken(token, user.user, user.groups);
     }
     this.#impersonators = options.impersonators ? new Set(options.impersonators) : undefined;
     this.#clientCertificates = options.clientCertificates;
+    this.#oidc = options.oidc;
   }
 
   addToken(token: string, username: string, groups: readonly string[] = []): void {
@@ -82,13 +91,13 @@ export class Authenticator {
     this.#tokens.set(token, { username, groups: withAuthenticatedGroup(username, groups) });
   }
 
-  /** Throws a `StatusError` (401, 403, 500) when kube-apiserver would refuse the request. */
-  authenticate(req: IncomingMessage): Authenticated {
-    const authenticated = this.#authenticateCredentials(req);
+  /** Rejects with a `StatusError` (401, 403, 500) when kube-apiserver would refuse the request. */
+  async authenticate(req: IncomingMessage): Promise<Authenticated> {
+    const authenticated = await this.#authenticateCredentials(req);
     return { user: this.#impersonate(req, authenticated.user), by: authenticated.by };
   }
 
-  #authenticateCredentials(req: IncomingMessage): Authenticated {
+  async #authenticateCredentials(req: IncomingMessage): Promise<Authenticated> {
     const socket = req.socket as TLSSocket;
     if (this.#clientCertificates && socket.authorized) {
       const { subject } = socket.getPeerCertificate();
@@ -100,17 +109,25 @@ export class Authenticator {
     }
     const [scheme, token] = (req.headers.authorization ?? '').split(' ');
     if (scheme?.toLowerCase() === 'bearer' && token) {
-      const user = this.#tokens.get(token);
+      const user = await this.#tokenUser(token);
       if (user) return { user, by: 'token' };
     }
     if (isWebSocketUpgrade(req)) {
       const protocolToken = this.#protocolToken(offeredProtocols(req));
       if (protocolToken !== undefined) {
-        const user = this.#tokens.get(protocolToken);
+        const user = await this.#tokenUser(protocolToken);
         if (user) return { user, by: 'token' };
       }
     }
     throw unauthorized();
+  }
+
+  /** Static tokens first, then OIDC id tokens, as kube-apiserver's union of token authenticators. */
+  async #tokenUser(token: string): Promise<UserInfo | undefined> {
+    const user = this.#tokens.get(token);
+    if (user || !this.#oidc) return user;
+    const verified = await this.#oidc.verify(token);
+    return verified && { username: verified.username, groups: withAuthenticatedGroup(verified.username, verified.groups) };
   }
 
   /** The token of a `base64url.bearer.authorization.k8s.io.` entry, with the apiserver's rules. */

@@ -12,6 +12,7 @@ import { attachMainProcess, runBuiltinCommand } from './commands.ts';
 import type { ExecHandler } from './exec-context.ts';
 import { runExecSession } from './exec-session.ts';
 import { PodStore } from './pod-store.ts';
+import { OidcVerifier, type FakeOidcOptions } from './oidc-verifier.ts';
 import { isDnsLabel, type FakePod, type FakePodPatch } from './pods.ts';
 import { badRequest, rejectUpgrade, sendStatus, StatusError } from './status.ts';
 import { BINARY_STREAM_PROTOCOLS, httpResponder, webSocketResponder } from './stream-sink.ts';
@@ -38,6 +39,18 @@ export interface FakeClusterOptions {
    * `Impersonate-Extra-*`; others get 403. Default: users in the group `system:masters`.
    */
   impersonators?: string[];
+  /**
+   * Also accept OIDC id tokens as bearer tokens, as kube-apiserver with `--oidc-issuer-url` does:
+   * a JWT signed by a key of the issuer's JWKS (found through its discovery document), with that
+   * `iss`, `aud` equal to `clientId` and an `exp` in the future; the user is the `usernameClaim`
+   * (default `sub`). Other tokens get 401. Default: no OIDC.
+   *
+   * @example
+   * ```ts
+   * const fake = await startFakeCluster({ oidc: { issuerUrl: 'https://idp.example', clientId: 'kubernetes', groupsClaim: 'groups' } });
+   * ```
+   */
+  oidc?: FakeOidcOptions;
   /**
    * Initial pods. Default: three running pods in namespace `default`: `web-<name>-1` and
    * `web-<name>-2` (label `app=web`) and `worker-<name>-1` (label `app=worker`), each with one
@@ -164,6 +177,9 @@ function validateOptions(options: FakeClusterOptions): void {
     throw new TypeError(`startFakeCluster(): requestLogLimit must be a non-negative integer, got ${JSON.stringify(options.requestLogLimit)}`);
   }
   if (options.host !== undefined && typeof options.host !== 'string') throw new TypeError('startFakeCluster(): host must be a string');
+  if (options.oidc !== undefined && !(typeof options.oidc?.issuerUrl === 'string' && URL.canParse(options.oidc.issuerUrl) && typeof options.oidc.clientId === 'string')) {
+    throw new TypeError('startFakeCluster(): oidc must have an issuerUrl (a URL) and a clientId');
+  }
 }
 
 function toStatusError(error: unknown): StatusError {
@@ -204,6 +220,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     tokens: options.tokens ?? {},
     impersonators: options.impersonators,
     clientCertificates: options.clientCertificates ?? false,
+    oidc: options.oidc && new OidcVerifier(options.oidc),
   });
   const store = new PodStore(`${clusterName}-node-1`);
   for (const pod of options.pods ?? defaultPods(clusterName)) store.add(pod);
@@ -247,9 +264,9 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     return entry;
   }
 
-  function authenticate(req: IncomingMessage, upgrade: boolean): UserInfo {
+  async function authenticate(req: IncomingMessage, upgrade: boolean): Promise<UserInfo> {
     const entry = record(req, upgrade);
-    const { user, by } = authenticator.authenticate(req);
+    const { user, by } = await authenticator.authenticate(req);
     entry.user = user.username;
     entry.authenticatedBy = by;
     return user;
@@ -263,14 +280,10 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    let user: UserInfo;
-    try {
-      user = authenticate(req, false);
-    } catch (error) {
-      sendStatus(res, toStatusError(error));
-      return;
-    }
-    serveApiRequest(apiContext, req, httpResponder(res), user).catch((error: unknown) => sendStatus(res, toStatusError(error)));
+    authenticate(req, false).then(
+      (user) => serveApiRequest(apiContext, req, httpResponder(res), user).catch((error: unknown) => sendStatus(res, toStatusError(error))),
+      (error: unknown) => sendStatus(res, toStatusError(error)),
+    );
   });
 
   function upgradeToExec(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo, offered: readonly string[]): void {
@@ -306,22 +319,16 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     const refuse = (error: unknown) => {
       if (socket.writable) rejectUpgrade(socket, toStatusError(error));
     };
-    try {
-      const user = authenticate(req, true);
+    authenticate(req, true).then((user) => {
       if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
         throw badRequest(`unsupported upgrade "${req.headers.upgrade ?? ''}": the fake cluster only speaks WebSocket (no SPDY)`);
       }
       // kube-apiserver removes the token entry before choosing the protocol it echoes.
       const offered = offeredProtocols(req).filter((protocol) => !protocol.startsWith(BEARER_PROTOCOL_PREFIX));
       const { pathname } = new URL(req.url ?? '/', 'https://fake.invalid');
-      if (EXEC_PATH.test(pathname)) {
-        upgradeToExec(req, socket, head, user, offered);
-      } else {
-        upgradeToStream(req, socket, head, user, offered).catch(refuse);
-      }
-    } catch (error) {
-      refuse(error);
-    }
+      if (!EXEC_PATH.test(pathname)) return upgradeToStream(req, socket, head, user, offered);
+      upgradeToExec(req, socket, head, user, offered);
+    }).catch(refuse);
   });
 
   server.on('secureConnection', (socket: Socket) => {

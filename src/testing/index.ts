@@ -15,5 +15,6 @@ export {
 export type { FakeContainer, FakePod, FakePodPatch, FakePodPhase } from './pods.ts';
 export type { ExecContext, ExecHandler, TerminalSize } from './exec-context.ts';
 export type { AuthenticationMethod, TokenUser } from './authentication.ts';
+export type { FakeOidcOptions } from './oidc-verifier.ts';
 export type { StreamKind } from './streams.ts';
 export { runBuiltinCommand } from './commands.ts';
