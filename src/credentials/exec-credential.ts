@@ -40,8 +40,10 @@ export class InvalidExecCredentialError extends Error {
 
 const RFC_3339 = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 const PEM = /-----BEGIN [A-Z0-9 ]+-----/;
-// Values a plugin got wrong are quoted only when they cannot be a credential.
-const QUOTABLE = /^[\w.-]{1,40}(\/[\w.-]{1,40})?$/;
+// A wrong apiVersion or kind is quoted only when shaped like one (`client.authentication.k8s.io/v1`,
+// `ExecCredential`): anything else in its place could be a token.
+const API_VERSION_SHAPE = /^([a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})*\/)?v\d+((alpha|beta)\d+)?$/;
+const KIND_SHAPE = /^[A-Z][A-Za-z]{0,62}$/;
 
 function isRfc3339(value: string): boolean {
   const match = RFC_3339.exec(value);
@@ -51,9 +53,9 @@ function isRfc3339(value: string): boolean {
   return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-function quote(value: unknown): string {
+function quote(value: unknown, shape: RegExp): string {
   if (value === undefined) return 'missing';
-  if (typeof value === 'string') return QUOTABLE.test(value) ? JSON.stringify(value) : 'a string that is not shown';
+  if (typeof value === 'string') return shape.test(value) ? JSON.stringify(value) : 'a string that is not shown';
   return `a ${describeType(value)}`;
 }
 
@@ -87,10 +89,10 @@ export function parseExecCredential(stdout: string, apiVersion: ExecPluginConfig
   }
   const credential = output as Record<string, unknown>;
   if (credential.apiVersion !== apiVersion) {
-    throw new InvalidExecCredentialError(`apiVersion is ${quote(credential.apiVersion)}; the plugin is configured for "${apiVersion}"`);
+    throw new InvalidExecCredentialError(`apiVersion is ${quote(credential.apiVersion, API_VERSION_SHAPE)}; the plugin is configured for "${apiVersion}"`);
   }
   if (credential.kind !== 'ExecCredential') {
-    throw new InvalidExecCredentialError(`kind is ${quote(credential.kind)}; expected "ExecCredential"`);
+    throw new InvalidExecCredentialError(`kind is ${quote(credential.kind, KIND_SHAPE)}; expected "ExecCredential"`);
   }
   const status = credential.status;
   if (typeof status !== 'object' || status === null || Array.isArray(status)) {

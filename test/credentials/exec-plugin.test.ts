@@ -48,6 +48,7 @@ describe('parseExecCredential', () => {
     const messages = [
       JSON.stringify({ apiVersion: secret }),
       JSON.stringify({ apiVersion: V1, kind: secret }),
+      JSON.stringify({ apiVersion: V1, kind: 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3' }),
       `{"token": "${secret}"`,
       `${secret}\n`,
     ].map((stdout) => {
@@ -60,6 +61,7 @@ describe('parseExecCredential', () => {
     });
     expect(messages).toEqual([
       `apiVersion is a string that is not shown; the plugin is configured for "${V1}"`,
+      'kind is a string that is not shown; expected "ExecCredential"',
       'kind is a string that is not shown; expected "ExecCredential"',
       'the output is not JSON; expected an ExecCredential JSON object',
       'the output is not JSON; expected an ExecCredential JSON object',
