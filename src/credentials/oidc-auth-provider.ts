@@ -58,9 +58,10 @@ export function createOidcCredentialSource(
   const loginAgain =
     'log in again (for example with kubectl oidc-login)' +
     (cluster.authMode === 'user-then-cluster' ? ' or send your own bearer token' : '');
-  // The kubeconfig's own tokens never change: once refused, they must not be tried again.
+  // The kubeconfig's own tokens never change: once refused, they are not tried again (the
+  // refresh-token's refusal is repeated without asking the issuer).
   let configIdTokenRefused = false;
-  let configRefreshTokenRefused = false;
+  let configRefreshTokenRefusal: string | undefined;
 
   function discover(): Promise<client.Configuration> {
     return client
@@ -81,7 +82,8 @@ export function createOidcCredentialSource(
 
   async function refresh(): Promise<FetchedToken> {
     const stored = await store.get(refreshTokenKey);
-    const refreshToken = stored ?? (configRefreshTokenRefused ? undefined : config.refreshToken);
+    if (stored === undefined && configRefreshTokenRefusal !== undefined) throw new UnauthenticatedError(configRefreshTokenRefusal, { cluster: name });
+    const refreshToken = stored ?? config.refreshToken;
     if (refreshToken === undefined || refreshToken === '') {
       throw new UnauthenticatedError(
         `cluster "${name}": No valid id-token, and cannot refresh without refresh-token: ` +
@@ -95,12 +97,10 @@ export function createOidcCredentialSource(
       tokens = await client.refreshTokenGrant(configuration, refreshToken);
     } catch (error) {
       if (error instanceof client.ResponseBodyError && error.error === 'invalid_grant') {
-        if (stored === undefined) configRefreshTokenRefused = true;
+        const refusal = `cluster "${name}": the OIDC issuer ${issuer} refused the refresh-token (invalid_grant: it expired or was revoked); ${loginAgain}`;
+        if (stored === undefined) configRefreshTokenRefusal = refusal;
         else await store.delete(refreshTokenKey);
-        throw new UnauthenticatedError(
-          `cluster "${name}": the OIDC issuer ${issuer} refused the refresh-token (invalid_grant: it expired or was revoked); ${loginAgain}`,
-          { cluster: name },
-        );
+        throw new UnauthenticatedError(refusal, { cluster: name });
       }
       throw new CredentialsUnavailableError(
         name,

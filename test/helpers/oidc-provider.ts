@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { closeServer, listen } from './servers.ts';
 
@@ -48,6 +48,12 @@ export interface OidcProvider {
   login(user: string): Promise<OidcLogin>;
   /** Sends a refresh grant as the client, e.g. to show that a rotated-away token is refused. */
   refresh(refreshToken: string): Promise<RefreshOutcome>;
+  /**
+   * Signs an id token with the provider's own key, for tokens a login cannot produce (already
+   * expired, another audience). Defaults: `iss` the issuer, `aud` the client, `iat` now, `exp` now
+   * plus {@link OidcProvider.idTokenTtl}; `claims` override them.
+   */
+  sign(claims: JWTPayload): Promise<string>;
   /** Revokes a refresh token: its next grant fails with `invalid_grant`. */
   revoke(refreshToken: string): Promise<void>;
   close(): Promise<void>;
@@ -86,8 +92,9 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   let refreshGrants = 0;
 
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = 'test-key';
   const configuration: Configuration = {
-    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' }] },
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' }] },
     clients: [
       {
         client_id: clientId,
@@ -187,6 +194,12 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       return response.ok && body.id_token
         ? { ok: true, idToken: body.id_token, refreshToken: body.refresh_token }
         : { ok: false, status: response.status, error: body.error ?? 'no id_token' };
+    },
+    sign(claims) {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ iss: issuer, aud: clientId, iat: now, exp: now + idTokenTtl, ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid })
+        .sign(privateKey);
     },
     async revoke(refreshToken) {
       const token = await provider.RefreshToken.find(refreshToken);
