@@ -1,7 +1,8 @@
 /**
  * The example dashboard: an Express app that proxies the Kubernetes API of several clusters under
- * /clusters, HTTP and WebSocket alike. Without configuration it starts two simulated clusters from
- * `kube-cluster-proxy/testing`:
+ * /clusters, HTTP and WebSocket alike. With a kubeconfig (`npm start -- --kubeconfig <file>`, or
+ * `KUBECONFIG` set) every context becomes a cluster. Without one it starts two simulated clusters
+ * from `kube-cluster-proxy/testing`:
  * - `dev`  in authMode 'cluster': the proxy uses the cluster's own token; users need none.
  * - `prod` in authMode 'user': every request must carry the user's token (header, WebSocket
  *   subprotocol, or the cookie the page sets at "log in").
@@ -16,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import { createClusterProxy, type ClusterConfig } from 'kube-cluster-proxy';
-import { createCertificateAuthority, startFakeCluster } from 'kube-cluster-proxy/testing';
+import { createClusterProxy, defaultKubeconfigPaths, kubeconfigClusters, type ClusterConfig, type ClusterResolver } from 'kube-cluster-proxy';
+import { createCertificateAuthority, startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 
 const port = Number(process.env.PORT ?? 8080);
 const tlsPort = Number(process.env.TLS_PORT ?? 8443);
@@ -27,12 +28,22 @@ const host = process.env.HOST ?? '127.0.0.1';
 const DEV_SERVICE_TOKEN = 'dev-dashboard-token';
 const PROD_USER_TOKEN = 'alice-token';
 
-const dev = await startFakeCluster({ name: 'dev', tokens: { [DEV_SERVICE_TOKEN]: 'system:serviceaccount:kube-system:dashboard' } });
-const prod = await startFakeCluster({ name: 'prod', tokens: { [PROD_USER_TOKEN]: 'alice' } });
-const clusters: ClusterConfig[] = [
-  { name: 'dev', server: dev.url, ca: dev.ca, credentials: { token: DEV_SERVICE_TOKEN } },
-  { name: 'prod', server: prod.url, ca: prod.ca },
-];
+const flag = process.argv.indexOf('--kubeconfig');
+const kubeconfigPaths = flag > 0 && process.argv[flag + 1] ? [process.argv[flag + 1]!] : process.env.KUBECONFIG ? defaultKubeconfigPaths() : undefined;
+
+let clusters: ClusterConfig[] | ClusterResolver;
+const simulated: FakeCluster[] = [];
+if (kubeconfigPaths) {
+  clusters = kubeconfigClusters({ paths: kubeconfigPaths });
+} else {
+  const dev = await startFakeCluster({ name: 'dev', tokens: { [DEV_SERVICE_TOKEN]: 'system:serviceaccount:kube-system:dashboard' } });
+  const prod = await startFakeCluster({ name: 'prod', tokens: { [PROD_USER_TOKEN]: 'alice' } });
+  simulated.push(dev, prod);
+  clusters = [
+    { name: 'dev', server: dev.url, ca: dev.ca, credentials: { token: DEV_SERVICE_TOKEN } },
+    { name: 'prod', server: prod.url, ca: prod.ca },
+  ];
+}
 
 const proxy = createClusterProxy({
   mountPath: '/clusters',
@@ -49,8 +60,15 @@ app.disable('x-powered-by');
 // The proxy comes before any body parser: it streams request bodies to the cluster untouched.
 app.use('/clusters', proxy);
 
-app.get('/api/clusters', (_req, res) => {
-  res.json(clusters.map((c) => ({ name: c.name, authMode: c.credentials ? 'cluster' : 'user' })));
+app.get('/api/clusters', async (_req, res) => {
+  const list = await proxy.listClusters();
+  res.json(
+    list.map((c) => ({
+      name: c.name,
+      authMode: c.authMode ?? (c.credentials ? 'cluster' : 'user'),
+      namespace: c.context?.namespace ?? 'default',
+    })),
+  );
 });
 app.post('/api/login/:cluster', express.json(), (req, res) => {
   const token = (req.body as { token?: unknown } | undefined)?.token;
@@ -90,7 +108,18 @@ await Promise.all([
   const tlsBase = `https://${host}:${(tlsServer.address() as AddressInfo).port}`;
   const kubectl = `kubectl --certificate-authority ${caFile} --server ${tlsBase}/clusters`;
   const pod = 'web-prod-1';
-  console.log(`
+  if (kubeconfigPaths) {
+    const names = (await proxy.listClusters()).map((c) => c.name);
+    const first = names[0] ?? '<cluster>';
+    console.log(`
+kube-cluster-proxy example dashboard: ${base}/  (and ${tlsBase}/, CA in ${caFile})
+Clusters: from kubeconfig ${kubeconfigPaths.join(', ')}: ${names.join(', ') || '(none usable; see the errors above)'}
+
+Try:
+  curl ${base}/clusters/${first}/version
+  ${kubectl}/${first} --token <your token, if the context has no credentials> get pods
+`);
+  } else console.log(`
 kube-cluster-proxy example dashboard: ${base}/  (and ${tlsBase}/, CA in ${caFile})
 Clusters: simulated (no kubeconfig given): dev (authMode 'cluster'), prod (authMode 'user', token ${PROD_USER_TOKEN})
 
@@ -115,7 +144,7 @@ async function shutdown(): Promise<void> {
     s.closeAllConnections();
     s.close();
   }
-  await Promise.all([dev.close(), prod.close()]);
+  await Promise.all(simulated.map((fake) => fake.close()));
 }
 process.once('SIGINT', () => void shutdown());
 process.once('SIGTERM', () => void shutdown());

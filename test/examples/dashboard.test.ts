@@ -1,35 +1,81 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeCluster } from 'kube-cluster-proxy/testing';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
 
-let dashboard: ChildProcess;
-let base: string;
-let output = '';
-
 /** Starts `npm start`'s script on free ports and waits for the URL it prints. */
-beforeAll(async () => {
-  dashboard = spawn(process.execPath, ['--conditions=kcp-source', 'examples/dashboard/server.ts'], {
-    env: { ...process.env, PORT: '0', TLS_PORT: '0' },
+async function startDashboard(args: string[] = []): Promise<{ base: string; output: () => string; stop: () => Promise<void> }> {
+  const { KUBECONFIG: _ignored, ...env } = process.env;
+  const child = spawn(process.execPath, ['--conditions=kcp-source', 'examples/dashboard/server.ts', ...args], {
+    env: { ...env, PORT: '0', TLS_PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  base = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: dashboard.stdout! });
+  let output = '';
+  const base = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       output += `${line}\n`;
       const match = /example dashboard: (http:\/\/\S+?)\/ /.exec(line);
-      if (match) resolve(match[1]!);
+      if (match) setTimeout(() => resolve(match[1]!), 50);
     });
-    dashboard.once('exit', (code) => reject(new Error(`the dashboard exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`the dashboard exited with ${code}:\n${output}`)));
   });
+  return {
+    base,
+    output: () => output,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+let dashboard: Awaited<ReturnType<typeof startDashboard>>;
+let base: string;
+let output = '';
+beforeAll(async () => {
+  dashboard = await startDashboard();
+  base = dashboard.base;
+  output = dashboard.output();
 });
-afterAll(async () => {
-  const exited = new Promise((resolve) => dashboard.once('exit', resolve));
-  dashboard.kill('SIGTERM');
-  await exited;
+afterAll(() => dashboard.stop());
+
+describe('the example dashboard with a kubeconfig', () => {
+  it('serves the kubeconfig contexts and says so', async () => {
+    const fake = await startFakeCluster({ name: 'kc', tokens: { 'kc-token': 'kc-robot' } });
+    const dir = await mkdtemp(join(tmpdir(), 'kcp-dash-'));
+    const file = join(dir, 'config');
+    await writeFile(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: fake.url, 'certificate-authority-data': Buffer.from(fake.ca).toString('base64') } }],
+        users: [{ name: 'u', user: { token: 'kc-token' } }],
+        contexts: [{ name: 'from-file', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'from-file',
+      }),
+    );
+    const withFile = await startDashboard(['--kubeconfig', file]);
+    try {
+      expect(withFile.output()).toContain(`Clusters: from kubeconfig ${file}: from-file`);
+      const res = await fetch(`${withFile.base}/clusters/from-file/api/v1/namespaces/default/pods`);
+      expect(res.status).toBe(200);
+      expect(await (await fetch(`${withFile.base}/api/clusters`)).json()).toEqual([{ name: 'from-file', authMode: 'cluster', namespace: 'default' }]);
+    } finally {
+      await withFile.stop();
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the example dashboard', () => {

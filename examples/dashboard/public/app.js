@@ -3,6 +3,7 @@
 // (user mode): the page never sees a token after sending it once.
 const $ = (id) => document.getElementById(id);
 let cluster = '';
+let namespace = 'default';
 let selectedPod = '';
 let aborter = new AbortController();
 
@@ -56,7 +57,7 @@ function renderPods() {
 async function watchPods(signal) {
   pods.clear();
   renderPods();
-  const res = await fetch(`/clusters/${cluster}/api/v1/namespaces/default/pods?watch=1`, { signal });
+  const res = await fetch(`/clusters/${cluster}/api/v1/namespaces/${namespace}/pods?watch=1`, { signal });
   if (!res.ok) return status(await describeFailure(res), true);
   status(`watching pods of ${cluster}`);
   await readLines(res, (line) => {
@@ -70,7 +71,7 @@ async function watchPods(signal) {
 async function followLogs(pod, signal) {
   $('logs').textContent = '';
   $('log-pod').textContent = pod;
-  const res = await fetch(`/clusters/${cluster}/api/v1/namespaces/default/pods/${pod}/log?follow=true&tailLines=50`, { signal });
+  const res = await fetch(`/clusters/${cluster}/api/v1/namespaces/${namespace}/pods/${pod}/log?follow=true&tailLines=50`, { signal });
   if (!res.ok) return ($('logs').textContent = await describeFailure(res));
   await readLines(res, (line) => ($('logs').textContent += `${line}\n`), signal);
 }
@@ -85,7 +86,7 @@ function runExec(command) {
   if (!selectedPod) return ($('exec').textContent = 'select a pod first');
   const params = new URLSearchParams({ stdout: 'true', stderr: 'true' });
   for (const part of command.trim().split(/\s+/)) params.append('command', part);
-  const url = `${location.origin.replace(/^http/, 'ws')}/clusters/${cluster}/api/v1/namespaces/default/pods/${selectedPod}/exec?${params}`;
+  const url = `${location.origin.replace(/^http/, 'ws')}/clusters/${cluster}/api/v1/namespaces/${namespace}/pods/${selectedPod}/exec?${params}`;
   const ws = new WebSocket(url, ['v4.channel.k8s.io']);
   ws.binaryType = 'arraybuffer';
   $('exec').textContent = `$ ${command}\n`;
@@ -108,7 +109,9 @@ async function selectCluster(name, list) {
   aborter = new AbortController();
   cluster = name;
   selectedPod = '';
-  $('auth').hidden = list.find((c) => c.name === name)?.authMode !== 'user';
+  const entry = list.find((c) => c.name === name);
+  namespace = entry?.namespace ?? 'default';
+  $('auth').hidden = entry?.authMode === 'cluster';
   watchPods(aborter.signal).catch((error) => error.name !== 'AbortError' && status(String(error), true));
 }
 
