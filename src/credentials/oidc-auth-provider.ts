@@ -32,6 +32,14 @@ function usableUntil(idToken: string): number | undefined {
   }
 }
 
+/** openid-client wraps network and TLS failures ("something went wrong"): the innermost cause says what happened. */
+function describeIssuerError(error: unknown): string {
+  if (error instanceof client.ResponseBodyError) return `HTTP ${error.status} ${error.error}`;
+  let innermost = error;
+  while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
+  return describeError(innermost);
+}
+
 /**
  * kubectl's OIDC auth-provider: sends the id-token while its `exp` is more than 10 s away,
  * otherwise exchanges the refresh-token for a new one at the issuer's token endpoint (discovered
@@ -74,7 +82,7 @@ export function createOidcCredentialSource(
       .catch((error: unknown) => {
         throw new CredentialsUnavailableError(
           name,
-          `cluster "${name}": the OIDC issuer ${issuer} could not be discovered: ${describeError(error)}`,
+          `cluster "${name}": the OIDC issuer ${issuer} could not be discovered: ${describeIssuerError(error)}`,
           { cause: error },
         );
       });
@@ -104,7 +112,7 @@ export function createOidcCredentialSource(
       }
       throw new CredentialsUnavailableError(
         name,
-        `cluster "${name}": refreshing the id-token at the OIDC issuer ${issuer} failed: ${describeError(error)}`,
+        `cluster "${name}": refreshing the id-token at the OIDC issuer ${issuer} failed: ${describeIssuerError(error)}`,
         { cause: error },
       );
     }
