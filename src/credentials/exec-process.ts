@@ -105,15 +105,16 @@ export function runExecPlugin(run: ExecRun): Promise<string> {
     });
     child.on('close', (code, signal) => {
       if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // What the plugin left running when it exited is its own business: only a run cut short is killed.
       if (code === 0) {
-        settled = true;
-        clearTimeout(timer);
         resolve(Buffer.concat(stdout).toString('utf8'));
         return;
       }
       const excerpt = stderrExcerpt(Buffer.concat(stderr).toString('utf8'));
       const how = signal ? `was killed by ${signal}` : `failed with exit code ${String(code)}`;
-      fail(new ExecRunError('exit', excerpt ? `${how}: ${excerpt}` : `${how} and printed nothing on stderr`));
+      reject(new ExecRunError('exit', excerpt ? `${how}: ${excerpt}` : `${how} and printed nothing on stderr`));
     });
   });
 }
