@@ -41,6 +41,21 @@ function describeIssuerError(error: unknown): string {
 }
 
 /**
+ * The secret in a Basic header, unless the issuer declares that it only takes it in the form body
+ * (kubectl's OAuth library adapts likewise); no secret: a public client.
+ */
+function clientAuthentication(secret: string | undefined): client.ClientAuth {
+  if (!secret) return client.None();
+  const basic = client.ClientSecretBasic(secret);
+  const post = client.ClientSecretPost(secret);
+  return (server, ...rest) => {
+    const methods = server.token_endpoint_auth_methods_supported;
+    const postOnly = methods !== undefined && !methods.includes('client_secret_basic') && methods.includes('client_secret_post');
+    return (postOnly ? post : basic)(server, ...rest);
+  };
+}
+
+/**
  * kubectl's OIDC auth-provider: sends the id-token while its `exp` is more than 10 s away,
  * otherwise exchanges the refresh-token for a new one at the issuer's token endpoint (discovered
  * from `<issuer>/.well-known/openid-configuration`). The refreshed id-token lives in the token
@@ -62,7 +77,7 @@ export function createOidcCredentialSource(
   const refreshTokenKey = `cluster:${name}:oidc:refresh-token`;
   const store = deps.tokenStore ?? memoryTokenStore({ max: 1 });
   const issuerFetch = createIssuerFetch(config.issuerCa);
-  const clientAuth = config.clientSecret === undefined ? client.None() : client.ClientSecretBasic(config.clientSecret);
+  const clientAuth = clientAuthentication(config.clientSecret);
   const loginAgain =
     'log in again (for example with kubectl oidc-login)' +
     (cluster.authMode === 'user-then-cluster' ? ' or send your own bearer token' : '');

@@ -62,10 +62,17 @@ async function startIssuer(handler: (issuer: string) => RequestListener, tls?: {
   return issuer;
 }
 
-function discoveryThen(token: (issuer: string) => Promise<object>): (issuer: string) => RequestListener {
+function discoveryThen(token: (issuer: string, request: { authorization?: string; body: string }) => Promise<object>, metadata: object = {}): (issuer: string) => RequestListener {
   return (issuer) => (req, res) => {
-    const answer = req.url === '/.well-known/openid-configuration' ? Promise.resolve({ issuer, token_endpoint: `${issuer}/token` }) : token(issuer);
-    void answer.then((body) => res.setHeader('content-type', 'application/json').end(JSON.stringify(body)));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const answer =
+        req.url === '/.well-known/openid-configuration'
+          ? Promise.resolve({ issuer, token_endpoint: `${issuer}/token`, ...metadata })
+          : token(issuer, { authorization: req.headers.authorization, body: Buffer.concat(chunks).toString() });
+      void answer.then((body) => res.setHeader('content-type', 'application/json').end(JSON.stringify(body)));
+    });
   };
 }
 
@@ -147,6 +154,22 @@ describe('createOidcCredentialSource', () => {
     const missing = await failure(replica({ issuerUrl: noIdToken, refreshToken: 'r' }).source.obtain());
     expect(missing.statusCode).toBe(503);
     expect(missing.message).toBe(`cluster "c": the OIDC issuer ${noIdToken} answered the refresh without an id_token`);
+  });
+
+  it('sends the client secret in the body to an issuer that only takes it there', async () => {
+    let seen: { authorization?: string; body: string } | undefined;
+    const issuer = await startIssuer(
+      discoveryThen(
+        (_iss, request) => {
+          seen = request;
+          return Promise.resolve({ error: 'invalid_grant' });
+        },
+        { token_endpoint_auth_methods_supported: ['client_secret_post'] },
+      ),
+    );
+    await failure(replica({ issuerUrl: issuer, clientSecret: 's3cret', refreshToken: 'r' }).source.obtain());
+    expect(seen?.authorization).toBeUndefined();
+    expect(Object.fromEntries(new URLSearchParams(seen?.body))).toEqual({ grant_type: 'refresh_token', refresh_token: 'r', client_id: idp.clientId, client_secret: 's3cret' });
   });
 
   it('reaches an HTTPS issuer through issuerCa, and only with it', async () => {
