@@ -24,6 +24,8 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw new InvalidOptionError('memoryTokenStore: now must be a function returning milliseconds');
   }
+  const now = options.now ?? (() => performance.now());
+  const locks = new Map<string, { owner: symbol; until: number }>();
   const cache = new LRUCache<string, string>({
     max,
     // Check expiry against the clock on every read: a cached "now" would serve an expired token.
@@ -40,6 +42,18 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
     delete: (key) => {
       cache.delete(key);
       return Promise.resolve();
+    },
+    tryLock: (key, ttlMs) => {
+      const held = locks.get(key);
+      if (held && held.until > now()) return Promise.resolve(undefined);
+      const owner = Symbol(key);
+      locks.set(key, { owner, until: now() + ttlMs });
+      return Promise.resolve({
+        release: () => {
+          if (locks.get(key)?.owner === owner) locks.delete(key);
+          return Promise.resolve();
+        },
+      });
     },
   };
 }
