@@ -89,7 +89,7 @@ describe('createOidcCredentialSource', () => {
   });
 
   it("lets a replica sharing the store refresh with another replica's rotated refresh-token", async () => {
-    idp.idTokenTtl = 5;
+    idp.idTokenTtl = 9;
     const { idToken, refreshToken } = await idp.login('alice');
     const store = memoryTokenStore();
     const a = replica({ idToken, refreshToken }, { store });

@@ -49,7 +49,7 @@ async function proxyFor(oidc: Partial<OidcConfig>, cluster: Partial<ClusterConfi
  * (the fake would still accept it: no waiting for a real expiry).
  */
 async function loginExpiring(user: string) {
-  idp.idTokenTtl = 5;
+  idp.idTokenTtl = 9;
   const tokens = await idp.login(user);
   idp.idTokenTtl = 300;
   return tokens;
@@ -95,7 +95,7 @@ describe('cluster credentials { oidc }', () => {
   it('uses the rotated refresh-token for the next refresh; the issuer refuses the spent one', async () => {
     const { idToken, refreshToken } = await loginExpiring('alice');
     // Refreshed id-tokens expire within the margin too: every request refreshes.
-    idp.idTokenTtl = 5;
+    idp.idTokenTtl = 9;
     const grants = idp.refreshGrants;
     const host = await proxyFor({ idToken, refreshToken });
     expect(await whoami(host)).toMatchObject({ status: 201, user: 'alice' });
