@@ -20,6 +20,8 @@ export type ClusterProxyErrorCode =
   | 'ERR_CLUSTER_MISCONFIGURED'
   | 'ERR_UPSTREAM_UNREACHABLE'
   | 'ERR_CREDENTIALS_UNAVAILABLE'
+  | 'ERR_TOKEN_STORE_UNAVAILABLE'
+  | 'ERR_SESSION'
   | 'ERR_UPSTREAM_TIMEOUT'
   | 'ERR_PROXY_CLOSED'
   | 'ERR_INTERNAL';
@@ -49,6 +51,8 @@ const STATUS: Record<ClusterProxyErrorCode, { code: number; reason: StatusReason
   // not produce itself, and the message says which cluster could not be reached and why.
   ERR_UPSTREAM_UNREACHABLE: { code: 502, reason: 'InternalError' },
   ERR_CREDENTIALS_UNAVAILABLE: { code: 503, reason: 'ServiceUnavailable' },
+  ERR_TOKEN_STORE_UNAVAILABLE: { code: 503, reason: 'ServiceUnavailable' },
+  ERR_SESSION: { code: 400, reason: 'BadRequest' },
   ERR_UPSTREAM_TIMEOUT: { code: 504, reason: 'Timeout' },
   ERR_PROXY_CLOSED: { code: 503, reason: 'ServiceUnavailable' },
   ERR_INTERNAL: { code: 500, reason: 'InternalError' },
@@ -65,11 +69,19 @@ export class ClusterProxyError extends Error {
   /** The cluster the request was for, when it was known. */
   readonly cluster: string | undefined;
 
-  constructor(code: ClusterProxyErrorCode, message: string, options?: { cluster?: string; cause?: unknown }) {
+  /** Extra response headers, e.g. `Retry-After` or a `Set-Cookie` that clears a dead session. */
+  readonly headers: Readonly<Record<string, string | string[]>>;
+
+  constructor(
+    code: ClusterProxyErrorCode,
+    message: string,
+    options?: { cluster?: string; cause?: unknown; headers?: Record<string, string | string[]> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.cluster = options?.cluster;
+    this.headers = options?.headers ?? {};
   }
 
   /** HTTP status code this error is answered with. */
@@ -112,8 +124,22 @@ export class MethodNotAllowedError extends ClusterProxyError {
 
 /** The user's credentials are missing or were rejected (401). */
 export class UnauthenticatedError extends ClusterProxyError {
-  constructor(message: string, options?: { cluster?: string }) {
+  constructor(message: string, options?: { cluster?: string; headers?: Record<string, string | string[]> }) {
     super('ERR_UNAUTHENTICATED', message, options);
+  }
+}
+
+/** The token store (Redis) cannot be reached; the request is worth retrying (503). */
+export class TokenStoreUnavailableError extends ClusterProxyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_TOKEN_STORE_UNAVAILABLE', message, { ...options, headers: { 'retry-after': '5' } });
+  }
+}
+
+/** A login callback or session request the session component refuses: forged, replayed or expired state (400). */
+export class SessionError extends ClusterProxyError {
+  constructor(message: string, options?: { cause?: unknown; headers?: Record<string, string | string[]> }) {
+    super('ERR_SESSION', message, options);
   }
 }
 
@@ -162,10 +188,10 @@ export class UpstreamUnreachableError extends ClusterProxyError {
   }
 }
 
-/** The cluster's own credentials could not be obtained (503). */
+/** The cluster's own credentials (or the user's session tokens) could not be obtained (503). */
 export class CredentialsUnavailableError extends ClusterProxyError {
-  constructor(cluster: string, message: string, options?: { cause?: unknown }) {
-    super('ERR_CREDENTIALS_UNAVAILABLE', message, { cluster, ...options });
+  constructor(cluster: string | undefined, message: string, options?: { cause?: unknown; headers?: Record<string, string | string[]> }) {
+    super('ERR_CREDENTIALS_UNAVAILABLE', message, { ...(cluster === undefined ? {} : { cluster }), ...options });
   }
 }
 

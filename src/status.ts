@@ -42,7 +42,7 @@ export function writeStatus(res: ServerResponse, error: ClusterProxyError): void
     return;
   }
   const body = JSON.stringify(kubernetesStatus(error));
-  res.writeHead(error.statusCode, { ...HEADERS, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(error.statusCode, { ...HEADERS, ...error.headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -60,8 +60,8 @@ export function writeStatusToSocket(socket: Duplex, error: ClusterProxyError): v
   const code = error.statusCode;
   const head =
     `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'Error'}\r\n` +
-    Object.entries(HEADERS)
-      .map(([name, value]) => `${name}: ${value}\r\n`)
+    Object.entries({ ...HEADERS, ...error.headers })
+      .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${name}: ${v}\r\n`))
       .join('') +
     `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
   socket.end(head + body);
