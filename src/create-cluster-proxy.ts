@@ -210,6 +210,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
         opened(ex, response) {
           socket.off('error', guard);
           upgradedSockets.add(socket);
+          if (ex.session !== undefined) resolved.sessions?.track(ex.session, socket);
           const protocol = response.headers['sec-websocket-protocol'];
           emit('upgrade', { ...describeEvent(ex), phase: 'open', protocol, durationMs: 0 });
         },

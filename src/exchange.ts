@@ -19,4 +19,6 @@ export interface Exchange {
   readonly timeoutMs: number;
   /** `now()` when the proxy received the request. */
   readonly startedAt: number;
+  /** The login session whose token the request carries, if any: upgrades are tied to it. */
+  readonly session: string | undefined;
 }

@@ -39,7 +39,15 @@ export {
   clearClusterTokenCookie,
   type TokenCookieOptions,
 } from './credentials/token-cookie.ts';
-export type { TokenStore } from './tokens/token-store.ts';
+export type { TokenStore, TokenStoreLock } from './tokens/token-store.ts';
+export {
+  oidcSessions,
+  type OidcSessions,
+  type OidcSessionsOptions,
+  type SessionRouter,
+  type SessionToken,
+  type SessionTokenSource,
+} from './sessions/oidc-sessions.ts';
 export { memoryTokenStore, type MemoryTokenStoreOptions } from './tokens/memory-token-store.ts';
 export * from './errors.ts';
 export { kubernetesStatus, type KubernetesStatus } from './status.ts';

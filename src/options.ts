@@ -6,6 +6,7 @@ import { normalizeAllowedOrigins } from './credentials/origin.ts';
 import { DEFAULT_TOKEN_COOKIE } from './credentials/token-cookie.ts';
 import type { UserTokenSource } from './credentials/user-token.ts';
 import { InvalidOptionError, type ClusterProxyError } from './errors.ts';
+import type { SessionTokenSource } from './sessions/oidc-sessions.ts';
 import { memoryTokenStore } from './tokens/memory-token-store.ts';
 import type { TokenStore } from './tokens/token-store.ts';
 
@@ -99,6 +100,11 @@ export interface ClusterProxyOptions {
    * answering `504`. Watches and followed logs are exempt once they start. Default `60_000`.
    */
   upstreamTimeout?: number;
+  /**
+   * Browser login sessions (`oidcSessions()`): `'user'` and `'user-then-cluster'` clusters take the
+   * session's token when a request carries no other, for HTTP and upgrades alike. Default: none.
+   */
+  sessions?: SessionTokenSource;
   /** Logging and auditing hooks. */
   on?: ClusterProxyHooks;
   /** Where warnings and unexpected errors go. Default `console`. */
@@ -128,6 +134,7 @@ export interface ResolvedOptions {
   hooks: ClusterProxyHooks;
   logger: Logger;
   now: () => number;
+  sessions: SessionTokenSource | undefined;
 }
 
 const HOOK_NAMES = ['proxyReq', 'proxyRes', 'upgrade', 'error', 'resolverError'] as const;
@@ -177,7 +184,12 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
     throw new InvalidOptionError('now must be a function returning milliseconds since the epoch');
   }
   const now = options.now ?? Date.now;
+  const sessions = options.sessions;
+  if (sessions !== undefined && !(typeof sessions.tokenFor === 'function' && typeof sessions.track === 'function')) {
+    throw new InvalidOptionError('sessions must be a session component such as oidcSessions() (tokenFor and track)');
+  }
   return {
+    sessions,
     mountPath,
     mountPrefix: mountPath.replace(/\/+$/, ''),
     resolver,

@@ -44,9 +44,17 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
     const headers = req.headers;
 
     let userToken: UserToken | undefined;
+    let session: string | undefined;
     if (cluster.authMode !== 'cluster') {
       userToken = findUserToken(req, options.tokenCookie);
-      if (userToken?.source === 'cookie' && (upgrade || headers.origin !== undefined)) {
+      if (!userToken && options.sessions) {
+        const fromSession = await options.sessions.tokenFor(req);
+        if (fromSession) {
+          userToken = { token: fromSession.token, source: 'session' };
+          session = fromSession.session;
+        }
+      }
+      if ((userToken?.source === 'cookie' || userToken?.source === 'session') && (upgrade || headers.origin !== undefined)) {
         // Browsers attach cookies to requests any page starts, WebSockets included.
         if (!isOriginAllowed(req, options.allowedOrigins)) {
           throw new OriginRejectedError(
@@ -59,7 +67,8 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
       if (!userToken && cluster.authMode === 'user') {
         throw new UnauthenticatedError(
           `cluster "${cluster.name}" needs the user's token: send "Authorization: Bearer <token>", ` +
-            `the WebSocket subprotocol "base64url.bearer.authorization.k8s.io.<token>" or the "${options.tokenCookie}" cookie`,
+            `the WebSocket subprotocol "base64url.bearer.authorization.k8s.io.<token>" or the "${options.tokenCookie}" cookie` +
+            (options.sessions ? ', or log in' : ''),
           { cluster: cluster.name },
         );
       }
@@ -103,6 +112,7 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
       streaming: !upgrade && isStreaming(target.path),
       timeoutMs: options.upstreamTimeout,
       startedAt: options.now(),
+      session,
     };
     return { exchange, route };
   };

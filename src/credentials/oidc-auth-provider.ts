@@ -1,8 +1,9 @@
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
-import type { FetchedToken, OidcAuthProviderConfig, ValidatedCluster } from '../clusters/cluster-config.ts';
+import type { OidcAuthProviderConfig, ValidatedCluster } from '../clusters/cluster-config.ts';
 import { ClusterProxyError, CredentialsUnavailableError, UnauthenticatedError } from '../errors.ts';
 import { memoryTokenStore } from '../tokens/memory-token-store.ts';
+import { createRefreshOnce } from '../tokens/refresh-once.ts';
 import type { TokenStore } from '../tokens/token-store.ts';
 import { describeError, type CredentialDependencies, type CredentialSource } from './cluster-credentials.ts';
 import { createIssuerFetch } from './oidc-fetch.ts';
@@ -15,9 +16,9 @@ const ISSUER_TIMEOUT_SECONDS = 10;
 /** What the OIDC source needs beyond {@link CredentialDependencies}. */
 export interface OidcDependencies extends CredentialDependencies {
   /**
-   * Where the rotated refresh-token is kept, next to the id-token that the token cache keeps: a
-   * store shared by replicas lets them use one another's rotations. Default: a store private to
-   * this source.
+   * Where the refreshed id-token and the rotated refresh-token are kept, and refreshes are locked
+   * (`tryLock`): a store shared by replicas lets them use one another's tokens and refresh one at a
+   * time. Default: a store private to this source.
    */
   tokenStore?: TokenStore;
 }
@@ -59,8 +60,9 @@ function clientAuthentication(secret: string | undefined): client.ClientAuth {
  * kubectl's OIDC auth-provider: sends the id-token while its `exp` is more than 10 s away,
  * otherwise exchanges the refresh-token for a new one at the issuer's token endpoint (discovered
  * from `<issuer>/.well-known/openid-configuration`). The refreshed id-token lives in the token
- * cache under `cluster:<name>:oidc:id-token`, a rotated refresh-token in the token store under
- * `cluster:<name>:oidc:refresh-token`; one refresh at a time per cluster.
+ * store under `cluster:<name>:oidc:id-token` until 10 s before its `exp`, a rotated refresh-token
+ * under `cluster:<name>:oidc:refresh-token`; one refresh at a time per cluster, across the
+ * replicas sharing the store when it has `tryLock`.
  *
  * Failures: no usable id-token and nothing to refresh it with, or a refresh-token the issuer
  * refuses (`invalid_grant`): `401`, the user must log in again. The issuer unreachable or failing:
@@ -75,7 +77,8 @@ export function createOidcCredentialSource(
   const issuer = config.issuerUrl;
   const idTokenKey = `cluster:${name}:oidc:id-token`;
   const refreshTokenKey = `cluster:${name}:oidc:refresh-token`;
-  const store = deps.tokenStore ?? memoryTokenStore({ max: 1 });
+  const store = deps.tokenStore ?? memoryTokenStore();
+  const refreshOnce = createRefreshOnce(store);
   const issuerFetch = createIssuerFetch(config.issuerCa);
   const clientAuth = clientAuthentication(config.clientSecret);
   const loginAgain =
@@ -83,7 +86,7 @@ export function createOidcCredentialSource(
     (cluster.authMode === 'user-then-cluster' ? ' or send your own bearer token' : '');
   // The kubeconfig's own tokens never change: once refused, they are not tried again (the
   // refresh-token's refusal is repeated without asking the issuer).
-  let configIdTokenRefused = false;
+  let configIdToken = config.idToken === undefined ? undefined : { token: config.idToken, until: usableUntil(config.idToken) ?? -Infinity };
   let configRefreshTokenRefusal: string | undefined;
 
   function discover(): Promise<client.Configuration> {
@@ -103,7 +106,7 @@ export function createOidcCredentialSource(
       });
   }
 
-  async function refresh(): Promise<FetchedToken> {
+  async function refresh(): Promise<string> {
     const stored = await store.get(refreshTokenKey);
     if (stored === undefined && configRefreshTokenRefusal !== undefined) throw new UnauthenticatedError(configRefreshTokenRefusal, { cluster: name });
     const refreshToken = stored ?? config.refreshToken;
@@ -139,23 +142,24 @@ export function createOidcCredentialSource(
     if (tokens.refresh_token !== undefined && tokens.refresh_token !== refreshToken) {
       await store.set(refreshTokenKey, tokens.refresh_token, Infinity);
     }
-    // An id-token already inside the margin still serves this request; the cache does not keep it.
-    return { token: idToken, expiresAt: new Date(usableUntil(idToken) ?? deps.now()) };
+    // Stored before the lock is released, so that waiting requests and replicas find it; one
+    // already inside the margin serves this request only.
+    const ttl = (usableUntil(idToken) ?? 0) - deps.now();
+    if (ttl > 0) await store.set(idTokenKey, idToken, ttl);
+    return idToken;
   }
 
-  function currentIdToken(): Promise<FetchedToken> {
-    const configured = configIdTokenRefused ? undefined : config.idToken;
-    const until = configured === undefined ? undefined : usableUntil(configured);
-    if (configured !== undefined && until !== undefined && until > deps.now()) {
-      return Promise.resolve({ token: configured, expiresAt: new Date(until) });
-    }
-    return refresh();
+  async function idToken(): Promise<string> {
+    const stored = await store.get(idTokenKey);
+    if (stored !== undefined) return stored;
+    if (configIdToken && configIdToken.until > deps.now()) return configIdToken.token;
+    return refreshOnce.run(idTokenKey, () => store.get(idTokenKey), refresh);
   }
 
   return {
     kind: 'oidc',
     obtain: () =>
-      deps.tokenCache.get(idTokenKey, currentIdToken).then(
+      idToken().then(
         (token) => ({ token }),
         (error: unknown) => {
           if (error instanceof ClusterProxyError) throw error;
@@ -165,8 +169,8 @@ export function createOidcCredentialSource(
         },
       ),
     rejected: () => {
-      configIdTokenRefused = true;
-      deps.tokenCache.invalidate(idTokenKey).catch(deps.onError);
+      configIdToken = undefined;
+      store.delete(idTokenKey).catch(deps.onError);
     },
   };
 }

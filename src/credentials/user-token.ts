@@ -4,8 +4,8 @@ import { readBearerSubprotocol } from './bearer-subprotocol.ts';
 import { parseCookies } from './cookies.ts';
 import { readTokenCookie } from './token-cookie.ts';
 
-/** Where a user's token was found. */
-export type UserTokenSource = 'header' | 'subprotocol' | 'cookie';
+/** Where a user's token was found: a header, the WebSocket subprotocol, the token cookie, or a login session. */
+export type UserTokenSource = 'header' | 'subprotocol' | 'cookie' | 'session';
 
 /** A user's bearer token and where it came from. */
 export interface UserToken {
