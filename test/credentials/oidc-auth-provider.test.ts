@@ -101,6 +101,16 @@ describe('createOidcCredentialSource', () => {
     expect(idp.refreshGrants - grants).toBe(2);
   });
 
+  it('refreshes once for replicas that share a store with locks', async () => {
+    const { refreshToken } = await idp.login('alice');
+    const store = memoryTokenStore();
+    const replicas = [1, 2, 3].map(() => replica({ idToken: 'not-a-jwt', refreshToken }, { store }));
+    const grants = idp.refreshGrants;
+    const tokens = await Promise.all(replicas.map((r) => r.source.obtain()));
+    expect(idp.refreshGrants - grants).toBe(1);
+    expect(new Set(tokens.map((t) => t.token)).size).toBe(1);
+  });
+
   it('refreshes once the clock is within 10 s of the id-token expiry', async () => {
     const { idToken, refreshToken } = await idp.login('alice');
     const exp = decodeJwt(idToken).exp! * 1000;
