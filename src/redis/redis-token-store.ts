@@ -24,6 +24,11 @@ export interface RedisCommandClient {
    * that honours it (the official one does) drops it if it is still queued.
    */
   sendCommand(args: string[], options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  /**
+   * Whether the client is connected, when it tells (the official one does): a command that times
+   * out while it is `false` is reported as a lost connection rather than a slow Redis.
+   */
+  readonly isReady?: boolean;
 }
 
 /** Options of {@link redisTokenStore}. */
@@ -158,7 +163,8 @@ export function redisTokenStore(options: RedisTokenStoreOptions): TokenStore {
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         abort.abort();
-        reject(new TokenStoreUnavailableError(`no answer within ${timeoutMs} ms`));
+        const cause = client.isReady === false ? 'not connected (the client is reconnecting)' : 'no answer';
+        reject(new TokenStoreUnavailableError(`${cause} within ${timeoutMs} ms`));
       }, timeoutMs);
     });
     try {
