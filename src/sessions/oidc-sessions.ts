@@ -44,6 +44,11 @@ export interface OidcSessionsOptions {
   /** Scopes asked for. Default `['openid', 'profile', 'email', 'offline_access']`. */
   scopes?: readonly string[];
   /**
+   * Extra authorization request parameters, e.g. `{ prompt: 'consent' }` for providers that grant
+   * `offline_access` (a refresh token) only after an explicit consent. Default: none.
+   */
+  loginParams?: Readonly<Record<string, string>>;
+  /**
    * Milliseconds before expiry at which a token is refreshed. Default `60_000`. For tokens that
    * live shorter than twice this, half their lifetime is used instead, so that a short-lived token
    * is not refreshed on every request.
@@ -350,6 +355,7 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
       });
     }
     const url = client.buildAuthorizationUrl(configuration, {
+      ...options.loginParams,
       redirect_uri: redirectUri.href,
       scope: (options.scopes ?? DEFAULTS.scopes).join(' '),
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
