@@ -12,8 +12,12 @@ import type { TokenStore } from './tokens/token-store.ts';
 
 /** Whose identity a request carried to the cluster, and where it came from. Never the credential itself. */
 export interface RequestIdentity {
-  kind: 'user' | 'cluster';
-  /** For `'user'`: where the token was found; for `'cluster'`: the kind of the cluster's credentials. */
+  /**
+   * `'user'`: the user's own token; `'cluster'`: the cluster's credentials; `'impersonated'`: the
+   * cluster's credentials impersonating the user whose token the proxy verified.
+   */
+  kind: 'user' | 'cluster' | 'impersonated';
+  /** Where the user's token was found (`'user'`, `'impersonated'`), or the kind of the cluster's credentials. */
   source: UserTokenSource | CredentialKind;
 }
 

@@ -64,7 +64,7 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
           );
         }
       }
-      if (!userToken && cluster.authMode === 'user') {
+      if (!userToken && (cluster.authMode === 'user' || cluster.authMode === 'impersonate')) {
         throw new UnauthenticatedError(
           `cluster "${cluster.name}" needs the user's token: send "Authorization: Bearer <token>", ` +
             `the WebSocket subprotocol "base64url.bearer.authorization.k8s.io.<token>" or the "${options.tokenCookie}" cookie` +
@@ -77,13 +77,21 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
     let identity: RequestIdentity;
     let authorization: string | undefined;
     let route: Route;
-    if (userToken) {
+    // The cluster's own identity, plus whom it impersonates: a fixed identity (kubeconfig `as`) or,
+    // in 'impersonate' mode, the verified user.
+    let impersonation: Record<string, string | string[]> = cluster.impersonationHeaders;
+    if (userToken && cluster.authMode !== 'impersonate') {
       identity = { kind: 'user', source: userToken.source };
       authorization = `Bearer ${userToken.token}`;
       route = upstream.user;
     } else {
+      if (userToken) {
+        const verified = await upstream.verifier!.verify(userToken.token);
+        identity = { kind: 'impersonated', source: userToken.source };
+        impersonation = { 'impersonate-user': verified.user, ...(verified.groups.length > 0 ? { 'impersonate-group': verified.groups } : {}) };
+      }
       const credentials = upstream.credentials!;
-      identity = { kind: 'cluster', source: credentials.kind };
+      identity ??= { kind: 'cluster', source: credentials.kind };
       const obtained = await credentials.obtain();
       authorization = obtained.token === undefined ? undefined : `Bearer ${obtained.token}`;
       route = upstream.own(obtained.certificate);
@@ -93,9 +101,9 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
     delete headers.cookie;
     delete headers.authorization;
     if (authorization !== undefined) headers.authorization = authorization;
-    if (identity.kind === 'cluster') {
+    if (identity.kind !== 'user') {
       removeImpersonationHeaders(headers);
-      Object.assign(headers, cluster.impersonationHeaders);
+      Object.assign(headers, impersonation);
     }
     const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
     if (protocols) headers['sec-websocket-protocol'] = protocols;
@@ -104,7 +112,7 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
     const exchange: Exchange = {
       cluster,
       identity,
-      credentials: identity.kind === 'cluster' ? upstream.credentials : undefined,
+      credentials: identity.kind === 'user' ? undefined : upstream.credentials,
       method,
       path: target.path,
       pathname: target.pathname,

@@ -7,6 +7,7 @@ import {
   type CredentialDependencies,
   type CredentialSource,
 } from './credentials/cluster-credentials.ts';
+import { createUserTokenVerifier, type UserTokenVerifier } from './credentials/user-token-verifier.ts';
 import { ClusterMisconfiguredError, ClusterNotFoundError, ClusterProxyError, InternalProxyError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 import type { Logger } from './options.ts';
@@ -23,6 +24,8 @@ export interface Route {
 export interface Upstream {
   readonly cluster: ValidatedCluster;
   readonly credentials: CredentialSource | undefined;
+  /** Verifies user tokens, for `authMode: 'impersonate'`. */
+  readonly verifier: UserTokenVerifier | undefined;
   /** The route for requests carrying the user's identity (never the cluster's client certificate). */
   readonly user: Route;
   /**
@@ -96,6 +99,7 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
     return {
       cluster,
       credentials: createCredentialSource(cluster, deps),
+      verifier: cluster.impersonation ? createUserTokenVerifier(cluster, cluster.impersonation) : undefined,
       user,
       own(certificate) {
         if (!certificate) return user;

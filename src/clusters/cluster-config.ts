@@ -9,8 +9,11 @@ import { clusterNameProblem } from './cluster-name.ts';
  *   `Impersonate-*` header from the client are removed.
  * - `'user-then-cluster'`: the user's token when the request carries one, otherwise the cluster's
  *   credentials. Opt-in only.
+ * - `'impersonate'`: the user's OIDC token is verified by the proxy (see
+ *   {@link ClusterConfig.impersonation}); the cluster's credentials go upstream with
+ *   `Impersonate-User`/`Impersonate-Group` from the token's claims. The user's token never does.
  */
-export type AuthMode = 'user' | 'cluster' | 'user-then-cluster';
+export type AuthMode = 'user' | 'cluster' | 'user-then-cluster' | 'impersonate';
 
 /** A token fetched on demand, with the time it stops being valid. */
 export interface FetchedToken {
@@ -117,6 +120,28 @@ export interface ClusterConfig {
   impersonate?: Impersonation;
   /** Where the cluster came from, for listings (a kubeconfig context's namespace, user, file). Not used for routing. */
   context?: ClusterContextInfo;
+  /** How `authMode: 'impersonate'` verifies user tokens and maps their claims. Required by that mode only. */
+  impersonation?: ImpersonationConfig;
+}
+
+/** Verification of user tokens and claim mapping for `authMode: 'impersonate'`. */
+export interface ImpersonationConfig {
+  /** The OIDC issuer: `iss` must match; its JWKS (from discovery) is fetched and cached. Required. */
+  issuer: string;
+  /** The `aud` the tokens must carry (your client id). Required. */
+  audience: string | readonly string[];
+  /** The claim that names the user. Default `'sub'`. */
+  usernameClaim?: string;
+  /** Put before the user name, e.g. `'oidc:'`. Default `''`. */
+  usernamePrefix?: string;
+  /** The claim with the groups (a string or an array of strings). Default `'groups'`. */
+  groupsClaim?: string;
+  /** Put before each group. Default `''`. */
+  groupsPrefix?: string;
+  /** PEM CA for the issuer's TLS, besides Node's roots. */
+  issuerCa?: string | Buffer;
+  /** Tolerated clock skew for `exp`/`nbf`, in seconds. Default `30`. */
+  clockToleranceSeconds?: number;
 }
 
 /** An identity to impersonate. */
@@ -150,9 +175,34 @@ export interface ValidatedCluster {
   readonly authMode: AuthMode;
   /** `Impersonate-*` headers to add when the cluster's own credentials are sent. */
   readonly impersonationHeaders: Readonly<Record<string, string | string[]>>;
+  /** For `authMode: 'impersonate'`. */
+  readonly impersonation: ImpersonationConfig | undefined;
 }
 
-const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster'];
+const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster', 'impersonate'];
+
+function validateImpersonation(config: unknown, where: string): ImpersonationConfig {
+  const at = `${where}.impersonation`;
+  if (typeof config !== 'object' || config === null) {
+    throw new InvalidOptionError(`${at} is required by authMode 'impersonate': { issuer, audience, usernameClaim?, groupsClaim?, ... }`);
+  }
+  const c = config as Record<string, unknown>;
+  if (typeof c.issuer !== 'string' || !URL.canParse(c.issuer) || !/^https?:$/.test(new URL(c.issuer).protocol)) {
+    throw new InvalidOptionError(`${at}.issuer must be an http(s) URL; got ${JSON.stringify(c.issuer)}`);
+  }
+  const audience = c.audience;
+  if (!(typeof audience === 'string' && audience !== '') && !(Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string' && a !== ''))) {
+    throw new InvalidOptionError(`${at}.audience must be a non-empty string or array of strings (your client id)`);
+  }
+  for (const key of ['usernameClaim', 'usernamePrefix', 'groupsClaim', 'groupsPrefix'] as const) {
+    if (c[key] !== undefined && typeof c[key] !== 'string') throw new InvalidOptionError(`${at}.${key} must be a string`);
+  }
+  if (c.issuerCa !== undefined && !isPem(c.issuerCa)) throw new InvalidOptionError(`${at}.issuerCa must be a PEM string or Buffer`);
+  if (c.clockToleranceSeconds !== undefined && !(typeof c.clockToleranceSeconds === 'number' && c.clockToleranceSeconds >= 0)) {
+    throw new InvalidOptionError(`${at}.clockToleranceSeconds must be a non-negative number`);
+  }
+  return config as ImpersonationConfig;
+}
 const CREDENTIAL_SHAPES = ['token', 'tokenFile', 'clientCertificate/clientKey', 'getToken', 'exec', 'oidc'] as const;
 const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'];
 
@@ -316,6 +366,13 @@ export function validateClusterConfig(config: ClusterConfig, where: string): Val
   if (server.protocol === 'http:' && credentials && 'clientCertificate' in credentials) {
     throw new InvalidOptionError(`${where}.credentials.clientCertificate needs an https: server`);
   }
+  const impersonation = authMode === 'impersonate' ? validateImpersonation(config.impersonation, where) : undefined;
+  if (authMode !== 'impersonate' && config.impersonation !== undefined) {
+    throw new InvalidOptionError(`${where}.impersonation is only used with authMode 'impersonate'`);
+  }
+  if (authMode === 'impersonate' && config.impersonate !== undefined) {
+    throw new InvalidOptionError(`${where}: impersonate (a fixed identity) and authMode 'impersonate' (the user's) cannot be used together`);
+  }
   return {
     name: config.name,
     server,
@@ -325,6 +382,7 @@ export function validateClusterConfig(config: ClusterConfig, where: string): Val
     credentials,
     authMode,
     impersonationHeaders: config.impersonate === undefined ? {} : impersonationHeaders(config.impersonate, where),
+    impersonation,
   };
 }
 
