@@ -165,7 +165,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): TokenStore {
         abort.abort();
         const cause = client.isReady === false ? 'not connected (the client is reconnecting)' : 'no answer';
         reject(new TokenStoreUnavailableError(`${cause} within ${timeoutMs} ms`));
-      }, 60_000);
+      }, timeoutMs);
     });
     try {
       // Through then(): a client that throws instead of rejecting still gets the same treatment.
