@@ -36,6 +36,12 @@ export interface RedisServer {
   /** Stops the server (an outage); `start()` brings it back, empty, on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * Freezes the server (SIGSTOP): connections stay open and nothing answers, as with a hung Redis;
+   * `resume()` thaws it with its data intact.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** Stops the server for good and removes its folder. */
   close(): Promise<void>;
 }
@@ -101,6 +107,12 @@ export async function startRedisServer(): Promise<RedisServer> {
     await exited;
   }
 
+  function signal(name: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+    if (!child) return Promise.reject(new Error('redis-server is not running'));
+    child.kill(name);
+    return Promise.resolve();
+  }
+
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -109,6 +121,8 @@ export async function startRedisServer(): Promise<RedisServer> {
       if (child) throw new Error('redis-server is already running');
       child = await launch(executable, port, dir);
     },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     async close() {
       await stop();
       await rm(dir, { recursive: true, force: true });
