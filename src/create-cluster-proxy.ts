@@ -107,6 +107,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
 
   const registry = createUpstreamRegistry(resolved.resolver, {
     tokenCache: createTokenCache(resolved.tokenStore, resolved.now),
+    tokenStore: resolved.tokenStore,
     now: resolved.now,
     logger,
     exchanges,

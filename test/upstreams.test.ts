@@ -9,10 +9,12 @@ import { createUpstreamRegistry } from '../src/upstreams.ts';
 
 function registry(resolve: (name: string) => ClusterConfig | undefined) {
   const warnings: string[] = [];
+  const store = memoryTokenStore();
   const upstreams = createUpstreamRegistry(
     { resolve, list: () => [] },
     {
-      tokenCache: createTokenCache(memoryTokenStore(), Date.now),
+      tokenCache: createTokenCache(store, Date.now),
+      tokenStore: store,
       now: Date.now,
       onError: () => {},
       logger: { warn: (message: string) => warnings.push(message), error: () => {} },

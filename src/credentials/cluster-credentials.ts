@@ -1,6 +1,7 @@
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import { CredentialsUnavailableError } from '../errors.ts';
 import type { TokenCache } from '../tokens/cached-token.ts';
+import type { TokenStore } from '../tokens/token-store.ts';
 import { createExecCredentialSource } from './exec-plugin.ts';
 import { createOidcCredentialSource } from './oidc-auth-provider.ts';
 import { createTokenFileReader } from './token-file.ts';
@@ -35,6 +36,8 @@ export interface CredentialSource {
 /** What a credential source needs from the proxy. */
 export interface CredentialDependencies {
   tokenCache: TokenCache;
+  /** The raw store behind `tokenCache`: OIDC id and refresh tokens, and refresh locks across replicas. */
+  tokenStore: TokenStore;
   now: () => number;
   onError: (error: unknown) => void;
 }

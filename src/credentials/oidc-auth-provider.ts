@@ -2,26 +2,12 @@ import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import type { OidcAuthProviderConfig, ValidatedCluster } from '../clusters/cluster-config.ts';
 import { ClusterProxyError, CredentialsUnavailableError, UnauthenticatedError } from '../errors.ts';
-import { memoryTokenStore } from '../tokens/memory-token-store.ts';
 import { createRefreshOnce } from '../tokens/refresh-once.ts';
-import type { TokenStore } from '../tokens/token-store.ts';
 import { describeError, type CredentialDependencies, type CredentialSource } from './cluster-credentials.ts';
-import { createIssuerFetch } from './oidc-fetch.ts';
+import { createIssuerClient, describeIssuerError } from './oidc-issuer.ts';
 
 /** client-go refreshes an id-token this close to its `exp`, so that it never expires in flight. */
 const EXPIRY_MARGIN_MS = 10_000;
-/** An issuer slower than this fails the request with a 503 instead of holding it. */
-const ISSUER_TIMEOUT_SECONDS = 10;
-
-/** What the OIDC source needs beyond {@link CredentialDependencies}. */
-export interface OidcDependencies extends CredentialDependencies {
-  /**
-   * Where the refreshed id-token and the rotated refresh-token are kept, and refreshes are locked
-   * (`tryLock`): a store shared by replicas lets them use one another's tokens and refresh one at a
-   * time. Default: a store private to this source.
-   */
-  tokenStore?: TokenStore;
-}
 
 /** When the id-token stops being usable (`exp` minus the margin), in ms; `undefined` if it is not a JWT with an `exp`. */
 function usableUntil(idToken: string): number | undefined {
@@ -31,29 +17,6 @@ function usableUntil(idToken: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** openid-client wraps network and TLS failures ("something went wrong"): the innermost cause says what happened. */
-function describeIssuerError(error: unknown): string {
-  if (error instanceof client.ResponseBodyError) return `HTTP ${error.status} ${error.error}`;
-  let innermost = error;
-  while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
-  return describeError(innermost);
-}
-
-/**
- * The secret in a Basic header, unless the issuer declares that it only takes it in the form body
- * (kubectl's OAuth library adapts likewise); no secret: a public client.
- */
-function clientAuthentication(secret: string | undefined): client.ClientAuth {
-  if (!secret) return client.None();
-  const basic = client.ClientSecretBasic(secret);
-  const post = client.ClientSecretPost(secret);
-  return (server, ...rest) => {
-    const methods = server.token_endpoint_auth_methods_supported;
-    const postOnly = methods !== undefined && !methods.includes('client_secret_basic') && methods.includes('client_secret_post');
-    return (postOnly ? post : basic)(server, ...rest);
-  };
 }
 
 /**
@@ -71,16 +34,15 @@ function clientAuthentication(secret: string | undefined): client.ClientAuth {
 export function createOidcCredentialSource(
   cluster: ValidatedCluster,
   config: OidcAuthProviderConfig,
-  deps: OidcDependencies,
+  deps: CredentialDependencies,
 ): CredentialSource {
   const name = cluster.name;
   const issuer = config.issuerUrl;
   const idTokenKey = `cluster:${name}:oidc:id-token`;
   const refreshTokenKey = `cluster:${name}:oidc:refresh-token`;
-  const store = deps.tokenStore ?? memoryTokenStore();
+  const store = deps.tokenStore;
   const refreshOnce = createRefreshOnce(store);
-  const issuerFetch = createIssuerFetch(config.issuerCa);
-  const clientAuth = clientAuthentication(config.clientSecret);
+  const issuerClient = createIssuerClient({ issuer, clientId: config.clientId, clientSecret: config.clientSecret, ca: config.issuerCa });
   const loginAgain =
     'log in again (for example with kubectl oidc-login)' +
     (cluster.authMode === 'user-then-cluster' ? ' or send your own bearer token' : '');
@@ -90,14 +52,7 @@ export function createOidcCredentialSource(
   let configRefreshTokenRefusal: string | undefined;
 
   function discover(): Promise<client.Configuration> {
-    return client
-      .discovery(new URL(issuer), config.clientId, undefined, clientAuth, {
-        [client.customFetch]: issuerFetch,
-        timeout: ISSUER_TIMEOUT_SECONDS,
-        // The configuration validation allows http: issuers (a loopback IdP in development).
-        execute: new URL(issuer).protocol === 'http:' ? [client.allowInsecureRequests] : [],
-      })
-      .catch((error: unknown) => {
+    return issuerClient.configuration().catch((error: unknown) => {
         throw new CredentialsUnavailableError(
           name,
           `cluster "${name}": the OIDC issuer ${issuer} could not be discovered: ${describeIssuerError(error)}`,
