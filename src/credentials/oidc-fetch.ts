@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { getCACertificates } from 'node:tls';
 import type { CustomFetch } from 'openid-client';
 
 // Statuses whose Response must have a null body (the constructor throws otherwise).
@@ -21,7 +21,8 @@ function toResponse(res: IncomingMessage, body: Buffer): Response {
  * CA without undici's own dispatcher. Redirects are not followed, as openid-client asks.
  */
 export function createIssuerFetch(ca: string | Buffer | undefined): CustomFetch {
-  const trusted = ca === undefined ? undefined : [...rootCertificates, ca.toString()];
+  // A `ca` replaces Node's trust store: keep its default one (bundled roots plus NODE_EXTRA_CA_CERTS).
+  const trusted = ca === undefined ? undefined : [...getCACertificates('default'), ca.toString()];
   return async (url, options) => {
     const target = new URL(url);
     // Normalizes every body type fetch accepts (form parameters, text, bytes) to bytes.
