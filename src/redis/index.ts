@@ -1,4 +1,4 @@
-export { TokenStoreUnavailableError } from './errors.ts';
+export { TokenStoreUnavailableError } from '../errors.ts';
 export {
   redisTokenStore,
   type RedisCommandClient,

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidOptionError } from '../errors.ts';
+import { InvalidOptionError, TokenStoreUnavailableError } from '../errors.ts';
 import type { TokenStore, TokenStoreLock } from '../tokens/token-store.ts';
-import { TokenStoreUnavailableError } from './errors.ts';
 import {
   createValueCipher,
   MIN_SECRET_LENGTH,
@@ -157,6 +156,9 @@ export function redisTokenStore(options: RedisTokenStoreOptions): TokenStore {
   const valueKey = (key: string) => `${prefix}value:${key}`;
   const lockKey = (key: string) => `${prefix}lock:${key}`;
 
+  const unavailable = (cause: string, error?: unknown) =>
+    new TokenStoreUnavailableError(`the token store (Redis) is unavailable: ${cause}`, { cause: error });
+
   async function send(args: string[]): Promise<unknown> {
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -164,7 +166,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): TokenStore {
       timer = setTimeout(() => {
         abort.abort();
         const cause = client.isReady === false ? 'not connected (the client is reconnecting)' : 'no answer';
-        reject(new TokenStoreUnavailableError(`${cause} within ${timeoutMs} ms`));
+        reject(unavailable(`${cause} within ${timeoutMs} ms`));
       }, timeoutMs);
     });
     try {
@@ -173,7 +175,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): TokenStore {
       return await Promise.race([reply, timedOut]);
     } catch (error) {
       if (error instanceof TokenStoreUnavailableError) throw error;
-      throw new TokenStoreUnavailableError(describe(error), { cause: error });
+      throw unavailable(describe(error), error);
     } finally {
       clearTimeout(timer);
     }
