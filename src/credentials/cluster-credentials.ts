@@ -1,5 +1,5 @@
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
-import { CredentialsUnavailableError } from '../errors.ts';
+import { ClusterProxyError, CredentialsUnavailableError } from '../errors.ts';
 import type { TokenCache } from '../tokens/cached-token.ts';
 import type { TokenStore } from '../tokens/token-store.ts';
 import { createExecCredentialSource } from './exec-plugin.ts';
@@ -106,6 +106,8 @@ export function createCredentialSource(
           return fetched;
         })
         .then((token) => ({ token }), (error: unknown) => {
+          // The proxy's own errors (the token store down) already say what happened.
+          if (error instanceof ClusterProxyError) throw error;
           throw new CredentialsUnavailableError(
             name,
             `cluster "${name}": getToken() failed: ${describeError(error)}`,

@@ -1,5 +1,5 @@
 import type { ExecPluginConfig, FetchedToken, ValidatedCluster } from '../clusters/cluster-config.ts';
-import { CredentialsUnavailableError } from '../errors.ts';
+import { ClusterProxyError, CredentialsUnavailableError } from '../errors.ts';
 import { describeError, type CredentialDependencies, type CredentialSource, type ObtainedCredential } from './cluster-credentials.ts';
 import { execCredentialInput, InvalidExecCredentialError, parseExecCredential } from './exec-credential.ts';
 import { ExecRunError, runExecPlugin } from './exec-process.ts';
@@ -74,6 +74,8 @@ export function createExecCredentialSource(
     kind: 'exec',
     obtain: () =>
       deps.tokenCache.get(key, run).then(decode, (error: unknown) => {
+        // The proxy's own errors (the token store down) already say what happened.
+        if (error instanceof ClusterProxyError) throw error;
         throw new CredentialsUnavailableError(name, `cluster "${name}": ${explain(error)}`, { cause: error });
       }),
     rejected: () => {

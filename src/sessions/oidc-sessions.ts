@@ -220,6 +220,7 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
     try {
       return await call();
     } catch (error) {
+      if (error instanceof ClusterProxyError) throw error;
       throw new TokenStoreUnavailableError(`the session store is unavailable (${what}): ${describeError(error)}; try again shortly`, { cause: error });
     }
   }
