@@ -18,6 +18,7 @@ export type {
   ExecPluginConfig,
   FetchedToken,
   Impersonation,
+  ImpersonationConfig,
   OidcAuthProviderConfig,
 } from './clusters/cluster-config.ts';
 export type { ClusterResolver, ClusterResolverEvent } from './clusters/cluster-resolver.ts';
@@ -42,6 +43,7 @@ export {
 export type { TokenStore, TokenStoreLock } from './tokens/token-store.ts';
 export {
   oidcSessions,
+  type OidcProviderOptions,
   type OidcSessions,
   type OidcSessionsOptions,
   type SessionRouter,

@@ -48,7 +48,7 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
     if (cluster.authMode !== 'cluster') {
       userToken = findUserToken(req, options.tokenCookie);
       if (!userToken && options.sessions) {
-        const fromSession = await options.sessions.tokenFor(req);
+        const fromSession = await options.sessions.tokenFor(req, cluster.sessionProvider);
         if (fromSession) {
           userToken = { token: fromSession.token, source: 'session' };
           session = fromSession.session;

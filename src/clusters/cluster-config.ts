@@ -122,6 +122,11 @@ export interface ClusterConfig {
   context?: ClusterContextInfo;
   /** How `authMode: 'impersonate'` verifies user tokens and maps their claims. Required by that mode only. */
   impersonation?: ImpersonationConfig;
+  /**
+   * Which of the `oidcSessions()` providers this cluster trusts, when the proxy has `sessions`.
+   * Default `'default'` (the top-level issuer).
+   */
+  sessionProvider?: string;
 }
 
 /** Verification of user tokens and claim mapping for `authMode: 'impersonate'`. */
@@ -177,6 +182,7 @@ export interface ValidatedCluster {
   readonly impersonationHeaders: Readonly<Record<string, string | string[]>>;
   /** For `authMode: 'impersonate'`. */
   readonly impersonation: ImpersonationConfig | undefined;
+  readonly sessionProvider: string | undefined;
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster', 'impersonate'];
@@ -373,6 +379,9 @@ export function validateClusterConfig(config: ClusterConfig, where: string): Val
   if (authMode === 'impersonate' && config.impersonate !== undefined) {
     throw new InvalidOptionError(`${where}: impersonate (a fixed identity) and authMode 'impersonate' (the user's) cannot be used together`);
   }
+  if (config.sessionProvider !== undefined && (typeof config.sessionProvider !== 'string' || config.sessionProvider === '')) {
+    throw new InvalidOptionError(`${where}.sessionProvider must be the name of an oidcSessions provider`);
+  }
   return {
     name: config.name,
     server,
@@ -383,6 +392,7 @@ export function validateClusterConfig(config: ClusterConfig, where: string): Val
     authMode,
     impersonationHeaders: config.impersonate === undefined ? {} : impersonationHeaders(config.impersonate, where),
     impersonation,
+    sessionProvider: config.sessionProvider,
   };
 }
 

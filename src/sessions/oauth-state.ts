@@ -9,6 +9,8 @@ export interface LoginState {
   nonce: string;
   /** Where to send the user after the login: a path on this site. */
   returnTo: string;
+  /** The provider the login is with. */
+  provider: string;
   /** Unique id of this login attempt, so that a state is accepted once. */
   jti: string;
 }
@@ -30,7 +32,7 @@ export function createStateSealer(secret: string | Uint8Array, lifetimeSeconds: 
   return {
     async seal(state: Omit<LoginState, 'jti'>): Promise<LoginState & { sealed: string }> {
       const jti = randomBytes(16).toString('base64url');
-      const sealed = await new EncryptJWT({ v: state.verifier, n: state.nonce, r: state.returnTo })
+      const sealed = await new EncryptJWT({ v: state.verifier, n: state.nonce, r: state.returnTo, p: state.provider })
         .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
         .setJti(jti)
         .setAudience(AUDIENCE)
@@ -43,11 +45,11 @@ export function createStateSealer(secret: string | Uint8Array, lifetimeSeconds: 
     async open(sealed: string): Promise<LoginState> {
       try {
         const { payload } = await jwtDecrypt(sealed, key, { audience: AUDIENCE });
-        const { v, n, r, jti } = payload;
-        if (typeof v !== 'string' || typeof n !== 'string' || typeof r !== 'string' || typeof jti !== 'string') {
+        const { v, n, r, p, jti } = payload;
+        if (typeof v !== 'string' || typeof n !== 'string' || typeof r !== 'string' || typeof p !== 'string' || typeof jti !== 'string') {
           throw new SessionError('the login state is malformed: start the login again');
         }
-        return { verifier: v, nonce: n, returnTo: r, jti };
+        return { verifier: v, nonce: n, returnTo: r, provider: p, jti };
       } catch (error) {
         if (error instanceof SessionError) throw error;
         if (error instanceof errors.JWTExpired) throw new SessionError('the login took too long and its state expired: start the login again', { cause: error });

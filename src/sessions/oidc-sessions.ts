@@ -21,14 +21,35 @@ import type { TokenStore } from '../tokens/token-store.ts';
 import { createConnectionTracker } from './connection-tracker.ts';
 import { createStateSealer } from './oauth-state.ts';
 
-/** Options of {@link oidcSessions}. */
-export interface OidcSessionsOptions {
+/** One OpenID provider a session can hold tokens for. */
+export interface OidcProviderOptions {
   /** The OpenID provider's issuer URL (discovery at `<issuer>/.well-known/openid-configuration`). Required. */
   issuer: string;
   /** The client registered at the provider. Required. */
   clientId: string;
   /** The client's secret; omit for a public client (PKCE protects the code either way). */
   clientSecret?: string;
+  /** Scopes asked for. Default `['openid', 'profile', 'email', 'offline_access']`. */
+  scopes?: readonly string[];
+  /**
+   * Extra authorization request parameters, e.g. `{ prompt: 'consent' }` for providers that grant
+   * `offline_access` (a refresh token) only after an explicit consent. Default: none.
+   */
+  loginParams?: Readonly<Record<string, string>>;
+  /** Which token goes to the clusters. Default `'id_token'` (what kube-apiserver's OIDC authenticator checks). */
+  forward?: 'id_token' | 'access_token';
+  /** PEM CA for the provider's TLS, besides Node's roots and `NODE_EXTRA_CA_CERTS`. */
+  issuerCa?: string | Buffer;
+}
+
+/** Options of {@link oidcSessions}: the default provider's settings, and how sessions behave. */
+export interface OidcSessionsOptions extends OidcProviderOptions {
+  /**
+   * More providers, by name, for clusters that trust another issuer: a cluster names its provider
+   * with `sessionProvider`, and one session holds tokens for each provider the user logged in to
+   * (`/login?provider=<name>`). The top-level settings are the provider `'default'`. Default: none.
+   */
+  providers?: Readonly<Record<string, OidcProviderOptions>>;
   /** The callback URL registered at the provider, served by `router` at `<mount>/callback`. Required. */
   redirectUri: string;
   /**
@@ -41,13 +62,6 @@ export interface OidcSessionsOptions {
    * this process, so a restart logs everyone out (a warning says so when NODE_ENV is production).
    */
   tokenStore?: TokenStore;
-  /** Scopes asked for. Default `['openid', 'profile', 'email', 'offline_access']`. */
-  scopes?: readonly string[];
-  /**
-   * Extra authorization request parameters, e.g. `{ prompt: 'consent' }` for providers that grant
-   * `offline_access` (a refresh token) only after an explicit consent. Default: none.
-   */
-  loginParams?: Readonly<Record<string, string>>;
   /**
    * Milliseconds before expiry at which a token is refreshed. Default `60_000`. For tokens that
    * live shorter than twice this, half their lifetime is used instead, so that a short-lived token
@@ -56,10 +70,6 @@ export interface OidcSessionsOptions {
   refreshSkew?: number;
   /** Session cookie name. Default `'cluster-session'`. */
   cookieName?: string;
-  /** Which token goes to the clusters. Default `'id_token'` (what kube-apiserver's OIDC authenticator checks). */
-  forward?: 'id_token' | 'access_token';
-  /** PEM CA for the provider's TLS, besides Node's roots and `NODE_EXTRA_CA_CERTS`. */
-  issuerCa?: string | Buffer;
   /** Trust `X-Forwarded-Proto: https` from a TLS-terminating proxy for the cookie's `Secure`. Default `false`. */
   trustProxy?: boolean;
   /** How long a session lives at most, in ms, whatever its refreshes. Default `12 * 3600_000` (12 h). */
@@ -87,10 +97,16 @@ const DEFAULTS = {
   loginTimeoutSeconds: 600,
 } as const satisfies Partial<OidcSessionsOptions>;
 
-/** What the session component keeps per session, in the token store. */
-interface SessionRecord {
+/** Who the session is for, and how long it lives: the same for every provider. */
+interface SessionIdentity {
   sub: string;
   email?: string;
+  /** When the session ends (ms), whatever its refreshes. */
+  endsAt: number;
+}
+
+/** One provider's tokens in a session. */
+interface ProviderTokens {
   idToken?: string;
   accessToken?: string;
   refreshToken?: string;
@@ -98,8 +114,6 @@ interface SessionRecord {
   expiresAt: number;
   /** When it was obtained (ms): its lifetime bounds the refresh skew. */
   obtainedAt: number;
-  /** When the session itself ends (ms). */
-  endsAt: number;
 }
 
 /** The session token for one request. */
@@ -115,11 +129,12 @@ export interface SessionToken {
  */
 export interface SessionTokenSource {
   /**
-   * The token of the request's session, refreshed when it is about to expire, or `undefined` when
-   * the request has no session cookie.
-   * @throws {ClusterProxyError} `401` when the session ended, `503` when the provider or the store is unreachable.
+   * The token of the request's session for `provider` (a cluster's `sessionProvider`, else the
+   * default one), refreshed when it is about to expire, or `undefined` when the request has no
+   * session cookie.
+   * @throws {ClusterProxyError} `401` when the session ended or holds no tokens for that provider, `503` when the provider or the store is unreachable.
    */
-  tokenFor(req: IncomingMessage): Promise<SessionToken | undefined>;
+  tokenFor(req: IncomingMessage, provider?: string): Promise<SessionToken | undefined>;
   /** Ties an upgraded connection to its session: it is closed when the session ends. */
   track(session: string, socket: Duplex): void;
 }
@@ -129,48 +144,61 @@ export type SessionRouter = (req: IncomingMessage, res: ServerResponse, next?: (
 
 /** The OIDC session component. */
 export interface OidcSessions extends SessionTokenSource {
-  /** `GET /login?returnTo=`, `GET /callback`, `POST /logout`, `GET /me`. */
+  /** `GET /login?returnTo=&provider=`, `GET /callback`, `POST /logout`, `GET /me`. */
   readonly router: SessionRouter;
+  /** The providers' names: `'default'` and those of `providers`. */
+  readonly providers: readonly string[];
   /** Stops the background checks and closes tracked connections. */
   close(): void;
+}
+
+const URL_OPTIONS = ['issuer'] as const;
+
+function validateProvider(provider: OidcProviderOptions, at: string): void {
+  if (typeof provider !== 'object' || provider === null) throw new InvalidOptionError(`${at} must be an object`);
+  for (const key of URL_OPTIONS) {
+    if (typeof provider[key] !== 'string' || !URL.canParse(provider[key]) || !/^https?:$/.test(new URL(provider[key]).protocol)) {
+      throw new InvalidOptionError(`${at}.${key} must be an http(s) URL; got ${JSON.stringify(provider[key])}`);
+    }
+  }
+  if (typeof provider.clientId !== 'string' || provider.clientId === '') throw new InvalidOptionError(`${at}.clientId is required`);
+  if (provider.clientSecret !== undefined && typeof provider.clientSecret !== 'string') throw new InvalidOptionError(`${at}.clientSecret must be a string`);
+  if (provider.forward !== undefined && provider.forward !== 'id_token' && provider.forward !== 'access_token') {
+    throw new InvalidOptionError(`${at}.forward must be 'id_token' or 'access_token'`);
+  }
+  if (provider.scopes !== undefined && !(Array.isArray(provider.scopes) && provider.scopes.includes('openid'))) {
+    throw new InvalidOptionError(`${at}.scopes must be an array that includes 'openid'`);
+  }
+  if (provider.loginParams !== undefined && !(typeof provider.loginParams === 'object' && Object.values(provider.loginParams).every((v) => typeof v === 'string'))) {
+    throw new InvalidOptionError(`${at}.loginParams must map parameter names to strings`);
+  }
 }
 
 function validate(options: OidcSessionsOptions): void {
   const at = 'oidcSessions';
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError(`${at}: options are required`);
-  for (const key of ['issuer', 'redirectUri'] as const) {
-    let url: URL | undefined;
-    try {
-      url = new URL(options[key]);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-      throw new InvalidOptionError(`${at}: ${key} must be an http(s) URL; got ${JSON.stringify(options[key])}`);
-    }
+  validateProvider(options, at);
+  for (const [name, provider] of Object.entries(options.providers ?? {})) {
+    if (name === 'default' || !/^[A-Za-z0-9._-]+$/.test(name)) throw new InvalidOptionError(`${at}.providers: ${JSON.stringify(name)} is not a usable provider name`);
+    validateProvider(provider, `${at}.providers.${name}`);
   }
-  if (typeof options.clientId !== 'string' || options.clientId === '') throw new InvalidOptionError(`${at}: clientId is required`);
-  if (options.clientSecret !== undefined && typeof options.clientSecret !== 'string') throw new InvalidOptionError(`${at}: clientSecret must be a string`);
+  if (typeof options.redirectUri !== 'string' || !URL.canParse(options.redirectUri) || !/^https?:$/.test(new URL(options.redirectUri).protocol)) {
+    throw new InvalidOptionError(`${at}.redirectUri must be an http(s) URL; got ${JSON.stringify(options.redirectUri)}`);
+  }
   const secretLength = typeof options.secret === 'string' ? options.secret.length : options.secret instanceof Uint8Array ? options.secret.byteLength : 0;
-  if (secretLength < 32) throw new InvalidOptionError(`${at}: secret must be at least 32 characters (or bytes), the same on every replica`);
+  if (secretLength < 32) throw new InvalidOptionError(`${at}.secret must be at least 32 characters (or bytes), the same on every replica`);
   const store = options.tokenStore;
   if (store !== undefined && !(['get', 'set', 'delete'] as const).every((m) => typeof store[m] === 'function')) {
-    throw new InvalidOptionError(`${at}: tokenStore must implement get, set and delete`);
+    throw new InvalidOptionError(`${at}.tokenStore must implement get, set and delete`);
   }
   for (const key of ['refreshSkew', 'sessionTtlMs', 'maxConnectionAgeMs', 'logoutCheckIntervalMs', 'loginTimeoutSeconds'] as const) {
     const value = options[key];
     if (value !== undefined && !(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
-      throw new InvalidOptionError(`${at}: ${key} must be a non-negative number`);
+      throw new InvalidOptionError(`${at}.${key} must be a non-negative number`);
     }
   }
-  if (options.forward !== undefined && options.forward !== 'id_token' && options.forward !== 'access_token') {
-    throw new InvalidOptionError(`${at}: forward must be 'id_token' or 'access_token'`);
-  }
   if (options.cookieName !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(options.cookieName)) {
-    throw new InvalidOptionError(`${at}: cookieName ${JSON.stringify(options.cookieName)} is not a valid cookie name`);
-  }
-  if (options.scopes !== undefined && !(Array.isArray(options.scopes) && options.scopes.includes('openid'))) {
-    throw new InvalidOptionError(`${at}: scopes must be an array that includes 'openid'`);
+    throw new InvalidOptionError(`${at}.cookieName ${JSON.stringify(options.cookieName)} is not a valid cookie name`);
   }
 }
 
@@ -180,12 +208,14 @@ function safeReturnTo(value: string | null): string {
   return value;
 }
 
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+
 /**
  * Browser logins with OpenID Connect (authorization code + PKCE, state and nonce), with the
  * sessions server-side in a {@link TokenStore}: the cookie holds only a random 256-bit id, so no
  * header grows with the tokens. Plug it into the proxy with `createClusterProxy({ sessions })`:
  * `'user'` clusters then take the session's token, for HTTP and upgrades alike, refreshed shortly
- * before it expires, one refresh per session across every replica sharing the store.
+ * before it expires, one refresh per session and provider across every replica sharing the store.
  * @throws {InvalidOptionError} for invalid options, naming them.
  */
 export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
@@ -200,10 +230,22 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
   const stateCookie = `${cookieName}-login`;
   const refreshSkew = options.refreshSkew ?? DEFAULTS.refreshSkew;
   const sessionTtlMs = options.sessionTtlMs ?? DEFAULTS.sessionTtlMs;
-  const forward = options.forward ?? DEFAULTS.forward;
   const loginTimeoutSeconds = options.loginTimeoutSeconds ?? DEFAULTS.loginTimeoutSeconds;
   const redirectUri = new URL(options.redirectUri);
-  const issuer = createIssuerClient({ issuer: options.issuer, clientId: options.clientId, clientSecret: options.clientSecret, ca: options.issuerCa });
+  const providers = new Map(
+    Object.entries({ default: options, ...options.providers }).map(([name, p]) => [
+      name,
+      {
+        name,
+        issuer: p.issuer,
+        client: createIssuerClient({ issuer: p.issuer, clientId: p.clientId, clientSecret: p.clientSecret, ca: p.issuerCa }),
+        scopes: p.scopes ?? DEFAULTS.scopes,
+        loginParams: p.loginParams ?? {},
+        forward: p.forward ?? DEFAULTS.forward,
+      },
+    ]),
+  );
+  type Provider = NonNullable<ReturnType<typeof providers.get>>;
   const sealer = createStateSealer(options.secret, loginTimeoutSeconds);
   const refreshOnce = createRefreshOnce(store);
   const tracker = createConnectionTracker({
@@ -215,6 +257,8 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
 
   /** The store key of a session: a hash, so that a copy of the store holds no usable cookie. */
   const sessionKey = (id: string) => `session:${createHash('sha256').update(id).digest('base64url')}`;
+  /** Each provider's tokens under their own key: two providers refreshing at once cannot overwrite each other. */
+  const tokensKey = (session: string, provider: string) => `${session}:tokens:${provider}`;
 
   async function storeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
@@ -225,59 +269,56 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
     }
   }
 
-  async function readRecord(key: string): Promise<SessionRecord | undefined> {
+  async function read<T extends object>(key: string, valid: (value: T) => boolean): Promise<T | undefined> {
     const raw = await storeCall('read', () => store.get(key));
     if (raw === undefined) return undefined;
     try {
-      const record = JSON.parse(raw) as SessionRecord;
-      if (typeof record.sub !== 'string' || typeof record.expiresAt !== 'number') throw new Error('not a session record');
-      return record;
+      const value = JSON.parse(raw) as T;
+      if (typeof value === 'object' && value !== null && valid(value)) return value;
     } catch {
-      logger.error('kube-cluster-proxy: a session in the store is unreadable and was ignored');
-      return undefined;
+      // Reported below.
     }
+    logger.error('kube-cluster-proxy: a session entry in the store is unreadable and was ignored');
+    return undefined;
   }
 
-  async function writeRecord(key: string, record: SessionRecord): Promise<void> {
-    const ttl = record.endsAt - now();
+  const readIdentity = (session: string) => read<SessionIdentity>(session, (v) => typeof v.sub === 'string' && typeof v.endsAt === 'number');
+  const readTokens = (session: string, provider: string) =>
+    read<ProviderTokens>(tokensKey(session, provider), (v) => typeof v.expiresAt === 'number' && typeof v.obtainedAt === 'number');
+
+  async function write(key: string, value: object, endsAt: number): Promise<void> {
+    const ttl = endsAt - now();
     if (ttl <= 0) return storeCall('delete', () => store.delete(key));
-    await storeCall('write', () => store.set(key, JSON.stringify(record), ttl));
+    await storeCall('write', () => store.set(key, JSON.stringify(value), ttl));
   }
 
-  function recordFrom(tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers, previous?: SessionRecord): SessionRecord {
-    const claims = tokens.claims();
+  function tokensFrom(provider: Provider, tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers, previous?: ProviderTokens): ProviderTokens {
     const idToken = tokens.id_token ?? previous?.idToken;
-    const forwarded = forward === 'id_token' ? idToken : tokens.access_token;
+    const forwarded = provider.forward === 'id_token' ? idToken : tokens.access_token;
+    if (!forwarded) throw new Error(`the provider answered without an ${provider.forward}`);
     let expiresAt: number;
-    if (forward === 'id_token' && idToken) {
+    if (provider.forward === 'id_token' && idToken) {
       const exp = decodeJwt(idToken).exp;
       expiresAt = typeof exp === 'number' ? exp * 1000 : now() + 300_000;
     } else {
       const lifetime = tokens.expiresIn();
       expiresAt = now() + (lifetime === undefined ? 300_000 : lifetime * 1000);
     }
-    if (!forwarded) throw new Error(`the provider answered without an ${forward}`);
+    // Providers that rotate send a new refresh token; others keep the old one valid.
+    const refreshToken = tokens.refresh_token ?? previous?.refreshToken;
     return {
-      sub: (claims?.sub ?? previous?.sub) as string,
-      ...(typeof claims?.email === 'string' ? { email: claims.email } : previous?.email ? { email: previous.email } : {}),
       ...(idToken ? { idToken } : {}),
       accessToken: tokens.access_token,
-      // Providers that rotate send a new refresh token; others keep the old one valid.
-      ...((tokens.refresh_token ?? previous?.refreshToken) ? { refreshToken: tokens.refresh_token ?? previous?.refreshToken } : {}),
+      ...(refreshToken ? { refreshToken } : {}),
       expiresAt,
       obtainedAt: now(),
-      endsAt: previous?.endsAt ?? now() + sessionTtlMs,
     };
   }
 
-  /** Whether the record's token is good for a while: not within the skew of its expiry. */
-  function fresh(record: SessionRecord): boolean {
-    const skew = Math.min(refreshSkew, Math.max(0, record.expiresAt - record.obtainedAt) / 2);
-    return record.expiresAt - now() > skew;
-  }
-
-  function forwardedToken(record: SessionRecord): string {
-    return (forward === 'id_token' ? record.idToken : record.accessToken) ?? '';
+  /** Whether the token is good for a while: not within the skew of its expiry. */
+  function fresh(tokens: ProviderTokens): boolean {
+    const skew = Math.min(refreshSkew, Math.max(0, tokens.expiresAt - tokens.obtainedAt) / 2);
+    return tokens.expiresAt - now() > skew;
   }
 
   function secure(req: IncomingMessage): boolean {
@@ -285,56 +326,70 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
     return (options.trustProxy ?? DEFAULTS.trustProxy) && String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() === 'https';
   }
 
-  function cookie(req: IncomingMessage, name: string, value: string, path: string, maxAgeSeconds: number, sameSite: 'Lax' | 'Strict' = 'Lax'): string {
-    return `${name}=${value}; Path=${path}; HttpOnly; SameSite=${sameSite}; Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}${secure(req) ? '; Secure' : ''}`;
+  function cookie(req: IncomingMessage, name: string, value: string, path: string, maxAgeSeconds: number): string {
+    return `${name}=${value}; Path=${path}; HttpOnly; SameSite=Lax; Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}${secure(req) ? '; Secure' : ''}`;
   }
 
   const sessionEnded = (req: IncomingMessage, message: string) =>
     new UnauthenticatedError(`${message}: log in again`, { headers: { 'set-cookie': cookie(req, cookieName, '', '/', 0) } });
 
-  async function refresh(key: string, req: IncomingMessage): Promise<SessionRecord> {
-    const record = await readRecord(key);
-    if (!record) throw sessionEnded(req, 'your session has ended');
-    if (!record.refreshToken) throw sessionEnded(req, 'your session expired and cannot be refreshed (the provider gave no refresh token)');
-    let tokens;
+  const providerUnreachable = (provider: Provider, error: unknown, what: string) =>
+    new CredentialsUnavailableError(undefined, `the identity provider ${provider.issuer} is unreachable (${what}): ${describeIssuerError(error)}; try again shortly`, {
+      cause: error,
+      headers: { 'retry-after': '5' },
+    });
+
+  async function endSession(session: string): Promise<void> {
+    await storeCall('delete', () => store.delete(session));
+    await Promise.all([...providers.keys()].map((name) => storeCall('delete', () => store.delete(tokensKey(session, name)))));
+    tracker.closeSession(session);
+  }
+
+  async function refresh(session: string, provider: Provider, req: IncomingMessage): Promise<ProviderTokens> {
+    const identity = await readIdentity(session);
+    const tokens = await readTokens(session, provider.name);
+    if (!identity || !tokens) throw sessionEnded(req, 'your session has ended');
+    if (!tokens.refreshToken) throw sessionEnded(req, 'your session expired and cannot be refreshed (the provider gave no refresh token)');
+    let answer;
     try {
-      tokens = await client.refreshTokenGrant(await issuer.configuration(), record.refreshToken);
+      answer = await client.refreshTokenGrant(await provider.client.configuration(), tokens.refreshToken);
     } catch (error) {
       if (isInvalidGrant(error)) {
-        await storeCall('delete', () => store.delete(key));
-        tracker.closeSession(key);
+        await endSession(session);
         throw sessionEnded(req, 'the identity provider ended your session (invalid_grant)');
       }
-      throw new CredentialsUnavailableError(undefined, `the identity provider ${options.issuer} is unreachable: ${describeIssuerError(error)}; your session is kept, try again shortly`, {
-        cause: error,
-        headers: { 'retry-after': '5' },
-      });
+      throw providerUnreachable(provider, error, 'refresh');
     }
-    const next = recordFrom(tokens, record);
+    const next = tokensFrom(provider, answer, tokens);
     // The rotated refresh token is stored before anyone uses the new token: a replica that read
-    // the old record meanwhile finds the new one when it takes the lock.
-    await writeRecord(key, next);
+    // the old tokens meanwhile finds the new ones when it takes the lock.
+    await write(tokensKey(session, provider.name), next, identity.endsAt);
     return next;
   }
 
-  const tokenFor: SessionTokenSource['tokenFor'] = async (req) => {
+  const tokenFor: SessionTokenSource['tokenFor'] = async (req, providerName = 'default') => {
     const id = parseCookies(req.headers.cookie).get(cookieName);
     if (id === undefined || id === '') return undefined;
-    if (!/^[A-Za-z0-9_-]{43}$/.test(id)) throw sessionEnded(req, 'the session cookie is not valid');
-    const key = sessionKey(id);
-    let record = await readRecord(key);
-    if (!record) throw sessionEnded(req, 'your session has expired or ended');
-    if (!fresh(record)) {
-      record = await refreshOnce.run(
-        key,
+    if (!SESSION_ID.test(id)) throw sessionEnded(req, 'the session cookie is not valid');
+    const provider = providers.get(providerName);
+    if (!provider) throw new SessionError(`no session provider is named "${providerName}"; the proxy's sessions know ${[...providers.keys()].join(', ')}`);
+    const session = sessionKey(id);
+    if (!(await readIdentity(session))) throw sessionEnded(req, 'your session has expired or ended');
+    let tokens = await readTokens(session, provider.name);
+    if (!tokens) {
+      throw new UnauthenticatedError(`your session has no login with the provider "${provider.name}" yet: log in at /login?provider=${provider.name}`);
+    }
+    if (!fresh(tokens)) {
+      tokens = await refreshOnce.run(
+        tokensKey(session, provider.name),
         async () => {
-          const current = await readRecord(key);
+          const current = await readTokens(session, provider.name);
           return current && fresh(current) ? current : undefined;
         },
-        () => refresh(key, req),
+        () => refresh(session, provider, req),
       );
     }
-    return { token: forwardedToken(record), session: key };
+    return { token: (provider.forward === 'id_token' ? tokens.idToken : tokens.accessToken) ?? '', session };
   };
 
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
@@ -344,21 +399,21 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
   }
 
   async function login(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const providerName = query.get('provider') ?? 'default';
+    const provider = providers.get(providerName);
+    if (!provider) throw new SessionError(`no session provider is named "${providerName}"`);
     const verifier = client.randomPKCECodeVerifier();
-    const state = await sealer.seal({ verifier, nonce: client.randomNonce(), returnTo: safeReturnTo(query.get('returnTo')) });
+    const state = await sealer.seal({ verifier, nonce: client.randomNonce(), returnTo: safeReturnTo(query.get('returnTo')), provider: provider.name });
     let configuration;
     try {
-      configuration = await issuer.configuration();
+      configuration = await provider.client.configuration();
     } catch (error) {
-      throw new CredentialsUnavailableError(undefined, `the identity provider ${options.issuer} is unreachable: ${describeIssuerError(error)}`, {
-        cause: error,
-        headers: { 'retry-after': '5' },
-      });
+      throw providerUnreachable(provider, error, 'discovery');
     }
     const url = client.buildAuthorizationUrl(configuration, {
-      ...options.loginParams,
+      ...provider.loginParams,
       redirect_uri: redirectUri.href,
-      scope: (options.scopes ?? DEFAULTS.scopes).join(' '),
+      scope: provider.scopes.join(' '),
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state: state.sealed,
@@ -375,26 +430,27 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
 
   async function callback(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const clearState = cookie(req, stateCookie, '', redirectUri.pathname, 0);
+    const refuse = (message: string) => new SessionError(message, { headers: { 'set-cookie': clearState } });
     const providerError = query.get('error');
     if (providerError) {
       throw new UnauthenticatedError(`the identity provider refused the login: ${providerError.slice(0, 100)}`, { headers: { 'set-cookie': clearState } });
     }
     const sealed = query.get('state');
-    if (!sealed || !query.get('code')) throw new SessionError('the callback lacks its code or state: start the login again', { headers: { 'set-cookie': clearState } });
+    if (!sealed || !query.get('code')) throw refuse('the callback lacks its code or state: start the login again');
     const state = await sealer.open(sealed);
+    const provider = providers.get(state.provider);
+    if (!provider) throw refuse('the login was for a provider that is no longer configured: start the login again');
     if (parseCookies(req.headers.cookie).get(stateCookie) !== state.jti) {
-      throw new SessionError('this login was started in another browser (or its cookie expired): start the login again', { headers: { 'set-cookie': clearState } });
+      throw refuse('this login was started in another browser (or its cookie expired): start the login again');
     }
     const usedKey = `oauth-state-used:${state.jti}`;
-    if ((await storeCall('read', () => store.get(usedKey))) !== undefined) {
-      throw new SessionError('this login callback was already used: start the login again', { headers: { 'set-cookie': clearState } });
-    }
+    if ((await storeCall('read', () => store.get(usedKey))) !== undefined) throw refuse('this login callback was already used: start the login again');
     await storeCall('write', () => store.set(usedKey, '1', loginTimeoutSeconds * 1000));
     const current = new URL(redirectUri.href);
     current.search = query.toString();
-    let tokens;
+    let answer;
     try {
-      tokens = await client.authorizationCodeGrant(await issuer.configuration(), current, {
+      answer = await client.authorizationCodeGrant(await provider.client.configuration(), current, {
         pkceCodeVerifier: state.verifier,
         expectedState: sealed,
         expectedNonce: state.nonce,
@@ -404,37 +460,50 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
       if (error instanceof client.ResponseBodyError) {
         throw new UnauthenticatedError(`the identity provider refused the login (${error.error}): start the login again`, { headers: { 'set-cookie': clearState } });
       }
-      throw new CredentialsUnavailableError(undefined, `the login could not be completed with ${options.issuer}: ${describeIssuerError(error)}`, { cause: error });
+      throw providerUnreachable(provider, error, 'login');
     }
-    const id = randomBytes(32).toString('base64url');
-    const record = recordFrom(tokens);
-    await writeRecord(sessionKey(id), record);
+    const claims = answer.claims();
+    // A login with another provider joins the session the browser already has.
+    const existingId = parseCookies(req.headers.cookie).get(cookieName);
+    const existing = existingId && SESSION_ID.test(existingId) ? await readIdentity(sessionKey(existingId)) : undefined;
+    const id = existing ? existingId! : randomBytes(32).toString('base64url');
+    const session = sessionKey(id);
+    const identity: SessionIdentity = existing ?? {
+      sub: String(claims?.sub ?? ''),
+      ...(typeof claims?.email === 'string' ? { email: claims.email } : {}),
+      endsAt: now() + sessionTtlMs,
+    };
+    await write(tokensKey(session, provider.name), tokensFrom(provider, answer), identity.endsAt);
+    if (!existing) await write(session, identity, identity.endsAt);
     res.writeHead(302, {
       location: state.returnTo,
       'cache-control': 'no-store',
-      'set-cookie': [clearState, cookie(req, cookieName, id, '/', (record.endsAt - now()) / 1000)],
+      'set-cookie': [clearState, cookie(req, cookieName, id, '/', (identity.endsAt - now()) / 1000)],
     });
     res.end();
   }
 
   async function logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const id = parseCookies(req.headers.cookie).get(cookieName);
-    if (id && /^[A-Za-z0-9_-]{43}$/.test(id)) {
-      const key = sessionKey(id);
-      await storeCall('delete', () => store.delete(key));
-      tracker.closeSession(key);
-    }
+    if (id && SESSION_ID.test(id)) await endSession(sessionKey(id));
     send(res, 200, { authenticated: false }, { 'set-cookie': cookie(req, cookieName, '', '/', 0) });
   }
 
   async function me(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const id = parseCookies(req.headers.cookie).get(cookieName);
-    const record = id && /^[A-Za-z0-9_-]{43}$/.test(id) ? await readRecord(sessionKey(id)) : undefined;
-    if (!record) {
+    const session = id && SESSION_ID.test(id) ? sessionKey(id) : undefined;
+    const identity = session ? await readIdentity(session) : undefined;
+    if (!session || !identity) {
       send(res, 200, { authenticated: false });
       return;
     }
-    send(res, 200, { authenticated: true, sub: record.sub, email: record.email ?? null, expiresAt: new Date(record.expiresAt).toISOString() });
+    const logins: Record<string, { expiresAt: string }> = {};
+    for (const name of providers.keys()) {
+      const tokens = await readTokens(session, name);
+      if (tokens) logins[name] = { expiresAt: new Date(tokens.expiresAt).toISOString() };
+    }
+    const first = logins.default ?? Object.values(logins)[0];
+    send(res, 200, { authenticated: true, sub: identity.sub, email: identity.email ?? null, expiresAt: first?.expiresAt ?? null, providers: logins });
   }
 
   const router: SessionRouter = function sessionRouter(req, res, next) {
@@ -460,6 +529,7 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
 
   return {
     router,
+    providers: [...providers.keys()],
     tokenFor,
     track: (session, socket) => tracker.track(session, socket),
     close: () => tracker.close(),

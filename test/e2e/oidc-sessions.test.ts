@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import express from 'express';
 import WebSocket from 'ws';
@@ -12,7 +13,9 @@ import { execQuery } from '../helpers/websocket.ts';
 const SECRET = 'a-secret-of-at-least-32-characters!!';
 
 let idp: OidcProvider;
+let partnerIdp: OidcProvider;
 let fake: FakeCluster;
+let partnerCluster: FakeCluster;
 let server: Server;
 let base: string;
 let proxy: ClusterProxy;
@@ -25,7 +28,9 @@ beforeAll(async () => {
   server = createServer();
   base = await listen(server);
   idp = await startOidcProvider({ redirectUris: [`${base}/auth/callback`], idTokenTtl: 600 });
+  partnerIdp = await startOidcProvider({ redirectUris: [`${base}/auth/callback`], clientId: 'partner-dashboard', idTokenTtl: 600 });
   fake = await startFakeCluster({ name: 'sso', oidc: { issuerUrl: idp.issuer, clientId: idp.clientId } });
+  partnerCluster = await startFakeCluster({ name: 'partner', oidc: { issuerUrl: partnerIdp.issuer, clientId: partnerIdp.clientId, usernamePrefix: 'partner:' } });
   store = memoryTokenStore();
   sessions = oidcSessions({
     issuer: idp.issuer,
@@ -38,8 +43,24 @@ beforeAll(async () => {
     loginParams: { prompt: 'consent' },
     logoutCheckIntervalMs: 100,
     now: () => Date.now() + clockOffset,
+    providers: {
+      partner: {
+        issuer: partnerIdp.issuer,
+        clientId: partnerIdp.clientId,
+        clientSecret: partnerIdp.clientSecret,
+        scopes: ['openid', 'offline_access'],
+        loginParams: { prompt: 'consent' },
+      },
+    },
   });
-  proxy = createClusterProxy({ clusters: [{ name: 'sso', server: fake.url, ca: fake.ca }], sessions, tokenStore: store });
+  proxy = createClusterProxy({
+    clusters: [
+      { name: 'sso', server: fake.url, ca: fake.ca },
+      { name: 'partner', server: partnerCluster.url, ca: partnerCluster.ca, sessionProvider: 'partner' },
+    ],
+    sessions,
+    tokenStore: store,
+  });
   const app = express();
   app.use('/auth', sessions.router);
   app.use('/clusters', proxy);
@@ -50,7 +71,7 @@ afterAll(async () => {
   sessions.close();
   await proxy.close();
   await closeServer(server);
-  await Promise.all([fake.close(), idp.close()]);
+  await Promise.all([fake.close(), idp.close(), partnerCluster.close(), partnerIdp.close()]);
 });
 beforeEach(() => {
   clockOffset = 0;
@@ -125,6 +146,36 @@ describe('login', () => {
   });
 });
 
+describe('several providers', () => {
+  it('one session holds tokens for each provider; a cluster gets the token of the provider it names', async () => {
+    const browser = await loggedIn('judy');
+    const id = browser.cookies.get(new URL(base).host)?.get('cluster-session');
+    const before = await browser.fetch(`${base}/clusters/partner/version`);
+    expect(before.status).toBe(401);
+    expect(((await before.json()) as { message: string }).message).toMatch(/no login with the provider "partner" yet: log in at \/login\?provider=partner/);
+
+    const start = await browser.fetch(`${base}/auth/login?provider=partner`);
+    const authorize = new URL(start.headers.get('location')!);
+    expect(authorize.origin).toBe(partnerIdp.issuer);
+    expect(authorize.searchParams.get('scope')).toBe('openid offline_access');
+    await start.body?.cancel();
+    await browser.login(`${base}/auth/login?provider=partner&returnTo=/clusters/partner/version`, 'judy');
+    expect(browser.cookies.get(new URL(base).host)?.get('cluster-session')).toBe(id);
+
+    expect((await browser.fetch(`${base}/clusters/partner/api/v1/namespaces/default/pods`)).status).toBe(200);
+    expect(partnerCluster.requests.at(-1)?.user).toBe('partner:judy');
+    expect((await browser.fetch(`${base}/clusters/sso/api/v1/namespaces/default/pods`)).status).toBe(200);
+    expect(fake.requests.at(-1)?.user).toBe('judy');
+    const me = (await (await browser.fetch(`${base}/auth/me`)).json()) as { providers: Record<string, unknown> };
+    expect(Object.keys(me.providers).sort()).toEqual(['default', 'partner']);
+  });
+
+  it('refuses an unknown provider', async () => {
+    const res = await fetch(`${base}/auth/login?provider=nope`, { redirect: 'manual' });
+    expect(res.status).toBe(400);
+  });
+});
+
 describe('the proxy with sessions', () => {
   it('answers 401 for a forged or unknown session cookie, clearing it', async () => {
     const res = await fetch(`${base}/clusters/sso/version`, { headers: { cookie: `cluster-session=${'A'.repeat(43)}` } });
@@ -170,7 +221,9 @@ describe('the proxy with sessions', () => {
   it('ends the session with 401 when the provider refuses the refresh (invalid_grant)', async () => {
     const browser = await loggedIn('grace');
     const id = browser.cookies.get(new URL(base).host)!.get('cluster-session')!;
-    const record = JSON.parse((await store.get(`session:${(await import('node:crypto')).createHash('sha256').update(id).digest('base64url')}`))!) as { refreshToken: string };
+    const session = `session:${createHash('sha256').update(id).digest('base64url')}`;
+    const record = JSON.parse((await store.get(`${session}:tokens:default`))!) as { refreshToken: string };
+    expect(record.refreshToken).toBeTruthy();
     await idp.revoke(record.refreshToken);
     clockOffset = 600_000;
     const res = await browser.fetch(`${base}/clusters/sso/version`);
