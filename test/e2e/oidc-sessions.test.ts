@@ -71,7 +71,7 @@ afterAll(async () => {
   sessions.close();
   await proxy.close();
   await closeServer(server);
-  await Promise.all([fake.close(), idp.close(), partnerCluster.close(), partnerIdp.close()]);
+  await Promise.all([fake.close(), idp.close(), partnerCluster.close(), partnerIdp.close().catch(() => {})]);
 });
 beforeEach(() => {
   clockOffset = 0;
@@ -262,5 +262,20 @@ describe('the proxy with sessions', () => {
       ws.on('error', () => {});
     });
     expect(res).toBe(403);
+  });
+});
+
+describe('the identity provider down', () => {
+  it('answers 503 with Retry-After and keeps the session', async () => {
+    const browser = await loggedIn('kim');
+    await browser.login(`${base}/auth/login?provider=partner`, 'kim');
+    await partnerIdp.close();
+    clockOffset = 600_000; // the partner token needs refreshing, and its provider is gone
+    const res = await browser.fetch(`${base}/clusters/partner/version`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(((await res.json()) as { message: string }).message).toMatch(new RegExp(`identity provider ${partnerIdp.issuer} is unreachable`));
+    clockOffset = 0;
+    expect((await (await browser.fetch(`${base}/auth/me`)).json()) as object).toMatchObject({ authenticated: true, sub: 'kim' });
   });
 });
