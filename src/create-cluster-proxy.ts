@@ -6,7 +6,7 @@ import { setClusterTokenCookie, clearClusterTokenCookie, type TokenCookieOptions
 import { BadRequestError, ClusterProxyError, InternalProxyError, InvalidOptionError, ProxyClosedError, RouteNotFoundError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 import { resolveOptions, type ClusterProxyHooks, type ClusterProxyOptions, type ProxyEvent } from './options.ts';
-import { createPipeline } from './pipeline.ts';
+import { createPipeline, type PreparedRequest } from './pipeline.ts';
 import { forwardUpgrade } from './proxy/forward-upgrade.ts';
 import { toUpstreamError } from './proxy/upstream-error.ts';
 import { parseClusterPath, type ClusterRequestPath } from './request-path.ts';
@@ -131,13 +131,6 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     else logger.error(`kube-cluster-proxy: ${event.error.message}`);
   });
 
-  function routeOf(req: IncomingMessage): ClusterRequestPath | undefined {
-    const target = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-    // An absolute-form target (`GET http://host/...`) is for forward proxies, not for this one.
-    if (!target.startsWith('/')) throw new BadRequestError('the request target must be a path');
-    return parseClusterPath(target, mountPrefix);
-  }
-
   function misMounted(req: IncomingMessage): InvalidOptionError | undefined {
     const baseUrl = (req as { baseUrl?: string }).baseUrl;
     if (!baseUrl || mountPrefix.startsWith(baseUrl)) return undefined;
@@ -147,16 +140,45 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     );
   }
 
-  const handler = function clusterProxy(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void {
-    let target: ClusterRequestPath | undefined;
+  /**
+   * The pipeline's preparation, HTTP or upgrade; a refusal is reported to the hooks and answered
+   * with `answer`, and `undefined` returned.
+   */
+  async function tryPrepare(
+    req: IncomingMessage,
+    target: ClusterRequestPath,
+    upgrade: boolean,
+    answer: (error: ClusterProxyError) => void,
+  ): Promise<PreparedRequest | undefined> {
     try {
-      target = routeOf(req);
+      if (closed) throw new ProxyClosedError(target.cluster);
+      return await prepare(req, target, upgrade);
+    } catch (error) {
+      const proxyError = toProxyError(error, undefined, target.cluster);
+      report(proxyError, req, upgrade, undefined, target);
+      answer(proxyError);
+      return undefined;
+    }
+  }
+
+  /** Parses the request target; a malformed one is reported and answered with `answer`. */
+  function tryRoute(req: IncomingMessage, target: string, upgrade: boolean, answer: (error: ClusterProxyError) => void): ClusterRequestPath | undefined | null {
+    try {
+      // An absolute-form target (`GET http://host/...`) is for forward proxies, not for this one.
+      if (!target.startsWith('/')) throw new BadRequestError('the request target must be a path');
+      return parseClusterPath(target, mountPrefix);
     } catch (error) {
       const proxyError = toProxyError(error);
-      report(proxyError, req, false);
-      writeStatus(res, proxyError);
-      return;
+      report(proxyError, req, upgrade);
+      answer(proxyError);
+      return null;
     }
+  }
+
+  const handler = function clusterProxy(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void {
+    const answer = (error: ClusterProxyError) => writeStatus(res, error);
+    const target = tryRoute(req, (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', false, answer);
+    if (target === null) return;
     if (!target) {
       const mistake = misMounted(req);
       if (mistake) {
@@ -170,18 +192,9 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
       }
       return;
     }
-    const found = target;
     void (async () => {
-      let prepared;
-      try {
-        if (closed) throw new ProxyClosedError(found.cluster);
-        prepared = await prepare(req, found, false);
-      } catch (error) {
-        const proxyError = toProxyError(error, undefined, found.cluster);
-        report(proxyError, req, false, undefined, found);
-        writeStatus(res, proxyError);
-        return;
-      }
+      const prepared = await tryPrepare(req, target, false, answer);
+      if (!prepared) return;
       const { exchange, route } = prepared;
       exchanges.set(req, exchange);
       req.url = exchange.path;
@@ -195,16 +208,8 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     const guard = () => {};
     socket.on('error', guard);
     void (async () => {
-      let prepared;
-      try {
-        if (closed) throw new ProxyClosedError(target.cluster);
-        prepared = await prepare(req, target, true);
-      } catch (error) {
-        const proxyError = toProxyError(error, undefined, target.cluster);
-        report(proxyError, req, true, undefined, target);
-        writeStatusToSocket(socket, proxyError);
-        return;
-      }
+      const prepared = await tryPrepare(req, target, true, (error) => writeStatusToSocket(socket, error));
+      if (!prepared) return;
       const { exchange, route } = prepared;
       emit('proxyReq', describeEvent(exchange));
       forwardUpgrade(exchange.cluster, route.agent, exchange, req, socket, head, {
@@ -234,15 +239,8 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   }
 
   handler.upgrade = function upgrade(req, socket, head) {
-    let target: ClusterRequestPath | undefined;
-    try {
-      target = parseClusterPath(req.url ?? '/', mountPrefix);
-    } catch (error) {
-      const proxyError = toProxyError(error);
-      report(proxyError, req, true);
-      writeStatusToSocket(socket, proxyError);
-      return;
-    }
+    const target = tryRoute(req, req.url ?? '/', true, (error) => writeStatusToSocket(socket, error));
+    if (target === null) return;
     if (!target) {
       writeStatusToSocket(socket, new RouteNotFoundError(resolved.mountPath));
       return;

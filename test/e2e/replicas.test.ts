@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,17 +7,10 @@ import { Browser } from '../helpers/browser.ts';
 import { nginxSkipReason, startLoadBalancer, type LoadBalancer } from '../helpers/nginx.ts';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../helpers/redis-server.ts';
+import { freePort } from '../helpers/servers.ts';
 import { execQuery } from '../helpers/websocket.ts';
 
 const skip = nginxSkipReason() ?? redisSkipReason();
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 describe.skipIf(skip)(`three replicas sharing Redis behind nginx${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let redis: RedisServer;

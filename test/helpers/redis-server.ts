@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from './servers.ts';
 
 /** The `redis-server` executable on the PATH, or `undefined` when it is not installed. */
 export const redisServerPath: string | undefined = (process.env.PATH ?? '')
@@ -44,14 +44,6 @@ export interface RedisServer {
   resume(): Promise<void>;
   /** Stops the server for good and removes its folder. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 /** Resolves once the server accepts connections; rejects with its output when it exits first. */

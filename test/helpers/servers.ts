@@ -13,6 +13,15 @@ export async function listen(server: Server): Promise<string> {
   return `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** A port free on loopback right now, for servers that cannot listen on port 0 (redis-server) or must be known in advance. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 /** Closes a server and every connection it still holds. */
 export async function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
