@@ -27,7 +27,7 @@ export function deriveKey(secret: string | Uint8Array, purpose: string): Uint8Ar
  * (JWE, `dir` + A256GCM) with a key derived from the sessions `secret`: every replica that shares
  * the secret can finish a login that another one started, and nobody else can read or forge it.
  */
-export function createStateSealer(secret: string | Uint8Array, lifetimeSeconds: number) {
+export function createStateSealer(secret: string | Uint8Array, lifetimeSeconds: number, now: () => number = Date.now) {
   const key = deriveKey(secret, 'oauth-state');
   return {
     async seal(state: Omit<LoginState, 'jti'>): Promise<LoginState & { sealed: string }> {
@@ -36,15 +36,15 @@ export function createStateSealer(secret: string | Uint8Array, lifetimeSeconds: 
         .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
         .setJti(jti)
         .setAudience(AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime(`${lifetimeSeconds}s`)
+        .setIssuedAt(Math.floor(now() / 1000))
+        .setExpirationTime(Math.floor(now() / 1000) + lifetimeSeconds)
         .encrypt(key);
       return { ...state, jti, sealed };
     },
     /** @throws {SessionError} for a state that is expired, forged or not one of ours. */
     async open(sealed: string): Promise<LoginState> {
       try {
-        const { payload } = await jwtDecrypt(sealed, key, { audience: AUDIENCE });
+        const { payload } = await jwtDecrypt(sealed, key, { audience: AUDIENCE, currentDate: new Date(now()) });
         const { v, n, r, p, jti } = payload;
         if (typeof v !== 'string' || typeof n !== 'string' || typeof r !== 'string' || typeof p !== 'string' || typeof jti !== 'string') {
           throw new SessionError('the login state is malformed: start the login again');

@@ -246,7 +246,7 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
     ]),
   );
   type Provider = NonNullable<ReturnType<typeof providers.get>>;
-  const sealer = createStateSealer(options.secret, loginTimeoutSeconds);
+  const sealer = createStateSealer(options.secret, loginTimeoutSeconds, now);
   const refreshOnce = createRefreshOnce(store);
   const tracker = createConnectionTracker({
     exists: async (key) => (await store.get(key)) !== undefined,
