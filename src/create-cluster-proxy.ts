@@ -253,8 +253,12 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = req.url ?? '/';
       const pathname = url.split('?', 1)[0]!;
-      if (pathname !== mountPrefix && !pathname.startsWith(`${mountPrefix}/`)) return;
-      handler.upgrade(req, socket, head);
+      if (pathname === mountPrefix || pathname.startsWith(`${mountPrefix}/`)) {
+        handler.upgrade(req, socket, head);
+      } else if (server.listenerCount('upgrade') === 1) {
+        // Nobody else will answer: with a listener, Node no longer closes unclaimed upgrades itself.
+        writeStatusToSocket(socket, new RouteNotFoundError(resolved.mountPath));
+      }
     };
     attached.set(server, listener);
     server.on('upgrade', listener);

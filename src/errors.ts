@@ -188,10 +188,14 @@ export class UpstreamUnreachableError extends ClusterProxyError {
   }
 }
 
-/** The cluster's own credentials (or the user's session tokens) could not be obtained (503). */
+/** The cluster's own credentials (or the user's session tokens) could not be obtained (503, `Retry-After: 5`). */
 export class CredentialsUnavailableError extends ClusterProxyError {
   constructor(cluster: string | undefined, message: string, options?: { cause?: unknown; headers?: Record<string, string | string[]> }) {
-    super('ERR_CREDENTIALS_UNAVAILABLE', message, { ...(cluster === undefined ? {} : { cluster }), ...options });
+    super('ERR_CREDENTIALS_UNAVAILABLE', message, {
+      ...(cluster === undefined ? {} : { cluster }),
+      ...options,
+      headers: { 'retry-after': '5', ...options?.headers },
+    });
   }
 }
 

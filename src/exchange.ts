@@ -21,4 +21,6 @@ export interface Exchange {
   readonly startedAt: number;
   /** The login session whose token the request carries, if any: upgrades are tied to it. */
   readonly session: string | undefined;
+  /** The client asked to close its connection after this request (`Connection: close`). */
+  readonly clientCloses: boolean;
 }

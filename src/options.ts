@@ -6,6 +6,7 @@ import { normalizeAllowedOrigins } from './credentials/origin.ts';
 import { DEFAULT_TOKEN_COOKIE } from './credentials/token-cookie.ts';
 import type { UserTokenSource } from './credentials/user-token.ts';
 import { InvalidOptionError, type ClusterProxyError } from './errors.ts';
+import { checkKnownOptions } from './known-options.ts';
 import type { SessionTokenSource } from './sessions/oidc-sessions.ts';
 import { memoryTokenStore } from './tokens/memory-token-store.ts';
 import type { TokenStore } from './tokens/token-store.ts';
@@ -151,6 +152,11 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('createClusterProxy() needs an options object with at least `clusters`');
   }
+  checkKnownOptions(
+    options,
+    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeout', 'sessions', 'on', 'logger', 'now'],
+    'createClusterProxy',
+  );
   const mountPath = options.mountPath ?? DEFAULTS.mountPath;
   if (typeof mountPath !== 'string' || !/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(mountPath) || /(^|\/)\.\.?(\/|$)/.test(mountPath) || mountPath.includes('//')) {
     throw new InvalidOptionError(`mountPath must be an absolute path such as '/clusters'; got ${JSON.stringify(mountPath)}`);

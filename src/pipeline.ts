@@ -97,6 +97,7 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
       route = upstream.own(obtained.certificate);
     }
 
+    const clientCloses = /(^|,)\s*close\s*(,|$)/i.test(String(headers.connection ?? ''));
     removeHopByHopHeaders(headers, upgrade);
     delete headers.cookie;
     delete headers.authorization;
@@ -121,6 +122,7 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
       timeoutMs: options.upstreamTimeout,
       startedAt: options.now(),
       session,
+      clientCloses,
     };
     return { exchange, route };
   };

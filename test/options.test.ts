@@ -26,6 +26,9 @@ describe('createClusterProxy options', () => {
     ['a logger without warn', { clusters, logger: {} }, /logger must have/],
     ['an origin with a path', { clusters, allowedOrigins: ['https://a/b'] }, /allowedOrigins\[0\]/],
     ['an invalid cluster', { clusters: [{ name: 'a', server: 'https://a', authMode: 'cluster' }] }, /clusters\[0\] \("a"\)\.authMode 'cluster' needs/],
+    ['a misspelled option', { clusters, mountpath: '/k8s' }, /createClusterProxy: unknown option "mountpath"; did you mean "mountPath"\?/],
+    ['a misspelled cluster field', { clusters: [{ name: 'a', server: 'https://a', insecureSkipTlsVerify: true }] }, /unknown option "insecureSkipTlsVerify"; did you mean "insecureSkipTLSVerify"\?/],
+    ['an unknown option', { clusters, timeout: 5 }, /unknown option "timeout" \(known: mountPath, clusters/],
   ])('refuses %s with a message naming the option', (_name, options, message) => {
     expect(() => createClusterProxy(options as ClusterProxyOptions)).toThrow(InvalidOptionError);
     expect(() => createClusterProxy(options as ClusterProxyOptions)).toThrow(message);

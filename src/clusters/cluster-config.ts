@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors.ts';
+import { checkKnownOptions } from '../known-options.ts';
 import { clusterNameProblem } from './cluster-name.ts';
 
 /**
@@ -193,6 +194,11 @@ function validateImpersonation(config: unknown, where: string): ImpersonationCon
     throw new InvalidOptionError(`${at} is required by authMode 'impersonate': { issuer, audience, usernameClaim?, groupsClaim?, ... }`);
   }
   const c = config as Record<string, unknown>;
+  checkKnownOptions(
+    config as ImpersonationConfig,
+    ['issuer', 'audience', 'usernameClaim', 'usernamePrefix', 'groupsClaim', 'groupsPrefix', 'issuerCa', 'clockToleranceSeconds'],
+    at,
+  );
   if (typeof c.issuer !== 'string' || !URL.canParse(c.issuer) || !/^https?:$/.test(new URL(c.issuer).protocol)) {
     throw new InvalidOptionError(`${at}.issuer must be an http(s) URL; got ${JSON.stringify(c.issuer)}`);
   }
@@ -216,6 +222,7 @@ function validateExec(exec: unknown, where: string): ExecPluginConfig {
   const at = `${where}.credentials.exec`;
   if (typeof exec !== 'object' || exec === null) throw new InvalidOptionError(`${at} must be an object`);
   const e = exec as Record<string, unknown>;
+  checkKnownOptions(exec as ExecPluginConfig, ['apiVersion', 'command', 'args', 'env', 'interactiveMode', 'provideClusterInfo', 'installHint', 'timeoutMs'], at);
   if (typeof e.apiVersion !== 'string' || !EXEC_API_VERSIONS.includes(e.apiVersion)) {
     throw new InvalidOptionError(`${at}.apiVersion must be one of ${EXEC_API_VERSIONS.join(', ')}; got ${JSON.stringify(e.apiVersion)}`);
   }
@@ -249,6 +256,7 @@ function validateOidc(oidc: unknown, where: string): OidcAuthProviderConfig {
   const at = `${where}.credentials.oidc`;
   if (typeof oidc !== 'object' || oidc === null) throw new InvalidOptionError(`${at} must be an object`);
   const o = oidc as Record<string, unknown>;
+  checkKnownOptions(oidc as OidcAuthProviderConfig, ['issuerUrl', 'clientId', 'clientSecret', 'idToken', 'refreshToken', 'issuerCa'], at);
   let issuer: URL | undefined;
   try {
     issuer = typeof o.issuerUrl === 'string' ? new URL(o.issuerUrl) : undefined;
@@ -324,6 +332,11 @@ export function validateClusterConfig(config: ClusterConfig, where: string): Val
     throw new InvalidOptionError(`${where} must be a cluster configuration object`);
   }
   if (typeof config.name !== 'string') throw new InvalidOptionError(`${where}.name must be a string`);
+  checkKnownOptions(
+    config,
+    ['name', 'server', 'ca', 'tlsServerName', 'insecureSkipTLSVerify', 'credentials', 'authMode', 'impersonate', 'context', 'impersonation', 'sessionProvider'],
+    `${where} ("${config.name}")`,
+  );
   const nameProblem = clusterNameProblem(config.name);
   if (nameProblem) throw new InvalidOptionError(`${where}.name ${JSON.stringify(config.name)}: ${nameProblem}`);
   where = `${where} ("${config.name}")`;
@@ -402,6 +415,7 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 function impersonationHeaders(impersonate: Impersonation, where: string): Record<string, string | string[]> {
   const at = `${where}.impersonate`;
   if (typeof impersonate !== 'object' || impersonate === null) throw new InvalidOptionError(`${at} must be an object`);
+  checkKnownOptions(impersonate, ['user', 'groups', 'uid', 'extra'], at);
   const text = (value: unknown, name: string): string => {
     if (typeof value !== 'string' || value === '' || !HEADER_VALUE.test(value)) {
       throw new InvalidOptionError(`${at}.${name} must be a non-empty string that fits in a header`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidOptionError } from '../errors.ts';
+import { checkKnownOptions } from '../known-options.ts';
 import { validateClusterConfig, type AuthMode, type ClusterConfig } from './cluster-config.ts';
 import type { ClusterResolver } from './cluster-resolver.ts';
 
@@ -27,6 +28,7 @@ export interface InClusterOptions {
  * @throws {InvalidOptionError} when not running in a pod (the variables or the CA are missing).
  */
 export function inClusterCluster(options: InClusterOptions = {}): ClusterResolver {
+  checkKnownOptions(options, ['name', 'authMode', 'tokenFile', 'caFile', 'env'], 'inClusterCluster');
   const env = options.env ?? process.env;
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;

@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { ClusterProxyError, InvalidOptionError, KubeconfigError } from '../errors.ts';
+import { checkKnownOptions } from '../known-options.ts';
 import { validateClusterConfig, type AuthMode, type ClusterConfig } from './cluster-config.ts';
 import { clusterNameProblem } from './cluster-name.ts';
 import type { ClusterResolver, ClusterResolverEvent } from './cluster-resolver.ts';
@@ -58,6 +59,7 @@ function matches(matchers: readonly ContextMatcher[], name: string): boolean {
 }
 
 function checkOptions(options: KubeconfigClustersOptions): void {
+  checkKnownOptions(options, ['paths', 'watch', 'include', 'exclude', 'rename', 'authMode', 'contexts', 'debounceMs'], 'kubeconfigClusters');
   const { paths, include, exclude, rename, authMode, contexts, debounceMs } = options;
   if (paths !== undefined && !(Array.isArray(paths) && paths.length > 0 && paths.every((p) => typeof p === 'string' && p !== ''))) {
     throw new InvalidOptionError('kubeconfigClusters: paths must be a non-empty array of file paths');

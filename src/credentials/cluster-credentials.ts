@@ -1,5 +1,6 @@
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import { ClusterProxyError, CredentialsUnavailableError } from '../errors.ts';
+import { redactedExcerpt } from '../redact.ts';
 import type { TokenCache } from '../tokens/cached-token.ts';
 import type { TokenStore } from '../tokens/token-store.ts';
 import { createExecCredentialSource } from './exec-plugin.ts';
@@ -42,13 +43,17 @@ export interface CredentialDependencies {
   onError: (error: unknown) => void;
 }
 
-/** The first line of an error's message, with its code: for messages that must stay short. */
+/**
+ * The first line of an error's message, with its code, for a message the user sees: short, and
+ * with anything that looks like a token redacted, since the error may come from user code.
+ */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code ? `${error.message.split('\n')[0]} (${code})` : (error.message.split('\n')[0] ?? error.name);
+    const line = redactedExcerpt(error.message.split('\n')[0] ?? '', 200) || error.name;
+    return code ? `${line} (${code})` : line;
   }
-  return String(error);
+  return redactedExcerpt(String(error), 200);
 }
 
 /** Builds the credential source for a cluster's `credentials`, or `undefined` when it has none. */

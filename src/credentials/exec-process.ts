@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { redactedExcerpt } from '../redact.ts';
 import { describeError } from './cluster-credentials.ts';
 
 /** The most a plugin may print on stdout; an ExecCredential, even with a certificate chain, is a few KiB. */
@@ -119,20 +120,10 @@ export function runExecPlugin(run: ExecRun): Promise<string> {
   });
 }
 
-// A JWT, or a long run of base64/base64url (an EKS token, a key): plugins echo credentials in their
-// diagnostics often enough that stderr cannot be trusted to be free of them.
-const JWT = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
-const LONG_BASE64 = /[A-Za-z0-9+/_-]{32,}={0,2}/g;
-
 /**
  * The start of a plugin's stderr for an error message: whitespace collapsed, control characters
  * dropped, anything that looks like a token replaced by `[redacted]`, at most 300 characters.
  */
 export function stderrExcerpt(stderr: string): string {
-  const text = stderr
-    .replace(JWT, '[redacted]')
-    .replace(LONG_BASE64, '[redacted]')
-    .replace(/[\s\p{Cc}]+/gu, ' ')
-    .trim();
-  return text.length > STDERR_EXCERPT_CHARS ? `${text.slice(0, STDERR_EXCERPT_CHARS)}…` : text;
+  return redactedExcerpt(stderr, STDERR_EXCERPT_CHARS);
 }

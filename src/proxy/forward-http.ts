@@ -3,6 +3,7 @@ import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import { UpstreamTimeoutError } from '../errors.ts';
 import type { Exchange } from '../exchange.ts';
+import { removeHopByHopResponseHeaders } from './headers.ts';
 import { displayServer } from './upstream-error.ts';
 
 /** What the HTTP forwarder reports back to the pipeline. */
@@ -57,6 +58,10 @@ export function createHttpForwarder(
         server.on('proxyRes', (proxyRes, req) => {
           clearTimeout(timers.get(req));
           const exchange = exchanges.get(req);
+          removeHopByHopResponseHeaders(proxyRes.headers);
+          // http-proxy-middleware then sets Connection from the client's request, whose own header
+          // the pipeline removed: say "close" here when the client asked for it.
+          if (exchange?.clientCloses) proxyRes.headers.connection = 'close';
           if (exchange) observer.response(exchange, proxyRes.statusCode ?? 0);
         });
         server.on('error', (error, req, res) => {

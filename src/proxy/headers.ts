@@ -21,6 +21,18 @@ export function removeHopByHopHeaders(headers: IncomingHttpHeaders, upgrade: boo
   }
 }
 
+/**
+ * Removes the cluster's hop-by-hop response headers: its `Connection: keep-alive` and
+ * `Keep-Alive: timeout=5` describe its connection to the proxy, not the proxy's to the client.
+ */
+export function removeHopByHopResponseHeaders(headers: IncomingHttpHeaders): void {
+  for (const listed of String(headers.connection ?? '').split(',')) {
+    const name = listed.trim().toLowerCase();
+    if (name !== '' && name !== 'transfer-encoding') delete headers[name];
+  }
+  for (const name of ['connection', 'keep-alive', 'proxy-connection', 'trailer', 'upgrade']) delete headers[name];
+}
+
 /** Removes every `Impersonate-*` header, so that a client cannot borrow the proxy's identity. */
 export function removeImpersonationHeaders(headers: IncomingHttpHeaders): void {
   for (const name of Object.keys(headers)) {

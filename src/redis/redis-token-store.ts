@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidOptionError, TokenStoreUnavailableError } from '../errors.ts';
+import { checkKnownOptions } from '../known-options.ts';
 import type { TokenStore, TokenStoreLock } from '../tokens/token-store.ts';
 import {
   createValueCipher,
@@ -139,6 +140,7 @@ function describe(error: unknown): string {
  */
 export function redisTokenStore(options: RedisTokenStoreOptions): TokenStore {
   if (typeof options !== 'object' || options === null) invalid('options must be an object with a client');
+  checkKnownOptions(options, ['client', 'encryptionKey', 'encryption', 'prefix', 'timeoutMs', 'onError'], 'redisTokenStore');
   const { client } = options;
   if (typeof client?.sendCommand !== 'function') {
     invalid('client must have sendCommand(args): a connected client of the `redis` package, or an adapter (see RedisCommandClient)');

@@ -14,6 +14,7 @@ import {
   TokenStoreUnavailableError,
   UnauthenticatedError,
 } from '../errors.ts';
+import { checkKnownOptions } from '../known-options.ts';
 import { writeStatus } from '../status.ts';
 import { memoryTokenStore } from '../tokens/memory-token-store.ts';
 import { createRefreshOnce } from '../tokens/refresh-once.ts';
@@ -154,6 +155,8 @@ export interface OidcSessions extends SessionTokenSource {
 
 const URL_OPTIONS = ['issuer'] as const;
 
+const PROVIDER_OPTIONS = ['issuer', 'clientId', 'clientSecret', 'scopes', 'loginParams', 'forward', 'issuerCa'] as const;
+
 function validateProvider(provider: OidcProviderOptions, at: string): void {
   if (typeof provider !== 'object' || provider === null) throw new InvalidOptionError(`${at} must be an object`);
   for (const key of URL_OPTIONS) {
@@ -177,8 +180,29 @@ function validateProvider(provider: OidcProviderOptions, at: string): void {
 function validate(options: OidcSessionsOptions): void {
   const at = 'oidcSessions';
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError(`${at}: options are required`);
+  checkKnownOptions(
+    options,
+    [
+      ...PROVIDER_OPTIONS,
+      'providers',
+      'redirectUri',
+      'secret',
+      'tokenStore',
+      'refreshSkew',
+      'cookieName',
+      'trustProxy',
+      'sessionTtlMs',
+      'maxConnectionAgeMs',
+      'logoutCheckIntervalMs',
+      'loginTimeoutSeconds',
+      'logger',
+      'now',
+    ],
+    at,
+  );
   validateProvider(options, at);
   for (const [name, provider] of Object.entries(options.providers ?? {})) {
+    checkKnownOptions(provider, [...PROVIDER_OPTIONS], `${at}.providers.${name}`);
     if (name === 'default' || !/^[A-Za-z0-9._-]+$/.test(name)) throw new InvalidOptionError(`${at}.providers: ${JSON.stringify(name)} is not a usable provider name`);
     validateProvider(provider, `${at}.providers.${name}`);
   }

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { InvalidOptionError } from '../errors.ts';
+import { checkKnownOptions } from '../known-options.ts';
 import type { TokenStore } from './token-store.ts';
 
 /** Options of {@link memoryTokenStore}. */
@@ -17,6 +18,7 @@ const DEFAULTS = { max: 10_000 } satisfies MemoryTokenStoreOptions;
  * after their TTL. Tokens are lost on restart and not shared between replicas.
  */
 export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenStore {
+  checkKnownOptions(options, ['max', 'now'], 'memoryTokenStore');
   const max = options.max ?? DEFAULTS.max;
   if (!Number.isInteger(max) || max < 1) {
     throw new InvalidOptionError(`memoryTokenStore: max must be a positive integer; got ${String(max)}`);

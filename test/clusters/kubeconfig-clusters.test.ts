@@ -225,6 +225,7 @@ describe('kubeconfigClusters options', () => {
     ['a bad authMode', { authMode: 'admin' }, /authMode must be one of/],
     ['a bad override', { contexts: { a: { authMode: 'x' } } }, /contexts\["a"\]\.authMode/],
     ['a bad rename', { rename: 3 }, /rename must be/],
+    ['a misspelled option', { path: ['/x'] }, /kubeconfigClusters: unknown option "path"/],
   ])('refuses %s', (_what, options, message) => {
     expect(() => kubeconfigClusters({ watch: false, ...options })).toThrow(message);
   });

@@ -106,9 +106,19 @@ describe('getToken', () => {
     expect(res.status).toBe(503);
     expect(res.json()).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
     expect((res.json() as { message: string }).message).toBe('cluster "c": getToken() failed: vault is sealed');
+    expect(res.headers['retry-after']).toBe('5');
     const upgrade = await runChannelSession(`${host.url.replace('http', 'ws')}/clusters/c/api/v1/namespaces/default/pods/web-cred-1/exec?${execQuery(['ls'])}`, ['v4.channel.k8s.io']);
     expect(upgrade).toMatchObject({ ok: false, status: 503 });
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('redacts anything token-like that its error message carries', async () => {
+    const leaked = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz';
+    const host = await proxyFor({ credentials: { getToken: () => Promise.reject(new Error(`refused ${leaked}`)) } });
+    const res = await send(`${host.url}/clusters/c/version`);
+    expect(res.status).toBe(503);
+    expect(res.body).not.toContain(leaked);
+    expect((res.json() as { message: string }).message).toBe('cluster "c": getToken() failed: refused [redacted]');
   });
 
   it('answers 503 when it returns something that is not a token', async () => {

@@ -23,6 +23,7 @@ describe('oidcSessions options', () => {
     ['an incomplete store', { tokenStore: { get: () => Promise.resolve(undefined) } as never }, /tokenStore must implement/],
     ['a provider named default', { providers: { default: { issuer: 'https://x', clientId: 'y' } } }, /"default" is not a usable provider name/],
     ['a provider without issuer', { providers: { partner: { clientId: 'y' } as never } }, /providers\.partner\.issuer/],
+    ['a misspelled option', { refreshskew: 1 }, /unknown option "refreshskew"; did you mean "refreshSkew"\?/],
   ])('refuses %s, naming the option', (_what, change, message) => {
     expect(() => oidcSessions({ ...valid, ...change })).toThrow(InvalidOptionError);
     expect(() => oidcSessions({ ...valid, ...change })).toThrow(message);

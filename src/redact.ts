@@ -1,0 +1,18 @@
+// A JWT, or a long run of base64url/base64 (an EKS token, a key): error messages and diagnostics
+// from plugins, issuers and user callbacks echo credentials often enough not to be trusted. `/` is
+// left out of the run so that file paths stay readable.
+const JWT = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
+const LONG_BASE64 = /[A-Za-z0-9+_-]{32,}={0,2}/g;
+
+/**
+ * Foreign text made fit for an error message: anything that looks like a token replaced by
+ * `[redacted]`, whitespace and control characters collapsed, at most `max` characters.
+ */
+export function redactedExcerpt(text: string, max: number): string {
+  const cleaned = text
+    .replace(JWT, '[redacted]')
+    .replace(LONG_BASE64, '[redacted]')
+    .replace(/[\s\p{Cc}]+/gu, ' ')
+    .trim();
+  return cleaned.length > max ? `${cleaned.slice(0, max)}…` : cleaned;
+}
