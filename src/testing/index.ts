@@ -1,3 +1,5 @@
+// The public types use Node's (Buffer, node:http): consumers need @types/node.
+/// <reference types="node" preserve="true" />
 export {
   createCertificateAuthority,
   type CertificateAndKey,
