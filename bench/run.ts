@@ -37,7 +37,13 @@ async function start<T>(script: string, env: Record<string, string> = {}): Promi
 }
 
 const fake = await start<{ url: string; ca: string; token: string }>('./fake-cluster.ts');
-const proxies = await start<{ bare: string; bareEjected: string; ours: string }>('./proxies.ts', { BENCH_FAKE: JSON.stringify(fake) });
+const proxies = await start<{ bare: string; bareEjected: string; ours: string; cpu: string }>('./proxies.ts', { BENCH_FAKE: JSON.stringify(fake) });
+
+/** CPU time (user + system, µs) the proxies' process has used so far. */
+async function proxiesCpu(): Promise<number> {
+  const usage = (await (await fetch(proxies.cpu)).json()) as { user: number; system: number };
+  return usage.user + usage.system;
+}
 const servers = { fake: fake.url, ca: fake.ca, token: fake.token, ...proxies };
 
 interface HttpResult {
@@ -46,16 +52,21 @@ interface HttpResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** CPU µs the proxies' process spent per request; `undefined` for the direct setup. */
+  cpuPerRequest: number | undefined;
 }
 
-async function load(url: string, headers: Record<string, string>, seconds: number): Promise<HttpResult> {
+async function load(url: string, headers: Record<string, string>, seconds: number, proxied: boolean): Promise<HttpResult> {
+  const before = proxied ? await proxiesCpu() : 0;
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, pipelining: 1 });
+  const cpu = proxied ? (await proxiesCpu()) - before : undefined;
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    cpuPerRequest: cpu === undefined ? undefined : cpu / result.requests.total,
   };
 }
 
@@ -86,17 +97,17 @@ async function streamThroughput(base: string, options: WebSocket.ClientOptions):
 
 const auth = { authorization: `Bearer ${servers.token}` };
 const setups = [
-  { name: 'direct (TLS to the fake API server)', url: servers.fake, headers: auth, ws: { ca: servers.ca, headers: auth } },
-  { name: 'bare http-proxy-middleware, default plugins', url: servers.bare, headers: {}, ws: {} },
-  { name: 'bare http-proxy-middleware, ejectPlugins', url: servers.bareEjected, headers: {}, ws: {} },
-  { name: 'kube-cluster-proxy (cluster mode, TLS upstream)', url: servers.ours, headers: {}, ws: {} },
+  { name: 'direct (TLS to the fake API server)', url: servers.fake, headers: auth, ws: { ca: servers.ca, headers: auth }, proxied: false },
+  { name: 'bare http-proxy-middleware, default plugins', url: servers.bare, headers: {}, ws: {}, proxied: true },
+  { name: 'bare http-proxy-middleware, ejectPlugins', url: servers.bareEjected, headers: {}, ws: {}, proxied: true },
+  { name: 'kube-cluster-proxy (cluster mode, TLS upstream)', url: servers.ours, headers: {}, ws: {}, proxied: true },
 ];
 
 const rows: { name: string; http: HttpResult; mibps: number }[] = [];
 try {
   for (const setup of setups) {
-    await load(`${setup.url}${POD_PATH}`, setup.headers, 2); // warm-up: connections, TLS sessions, JIT
-    const http = await load(`${setup.url}${POD_PATH}`, setup.headers, SECONDS);
+    await load(`${setup.url}${POD_PATH}`, setup.headers, 2, setup.proxied); // warm-up: connections, TLS sessions, JIT
+    const http = await load(`${setup.url}${POD_PATH}`, setup.headers, SECONDS, setup.proxied);
     const mibps = await streamThroughput(setup.url, setup.ws);
     rows.push({ name: setup.name, http, mibps });
     console.log(`${setup.name}: ${http.rps.toFixed(0)} req/s, p50 ${http.p50} ms, p99 ${http.p99} ms, ${mibps.toFixed(0)} MiB/s exec stream`);
@@ -110,12 +121,16 @@ const [direct, bare, bareEjected, ours] = rows as [Row, Row, Row, Row];
 const fastestBare = bare.http.rps > bareEjected.http.rps ? bare : bareEjected;
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 const table = [
-  '| setup | requests/s | p50 ms | p99 ms | errors / non-2xx | exec stream MiB/s |',
-  '| --- | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.name} | ${r.http.rps.toFixed(0)} | ${r.http.p50} | ${r.http.p99} | ${r.http.errors} / ${r.http.non2xx} | ${r.mibps.toFixed(0)} |`),
+  '| setup | requests/s | p50 ms | p99 ms | errors / non-2xx | proxy CPU µs/request | exec stream MiB/s |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map(
+    (r) =>
+      `| ${r.name} | ${r.http.rps.toFixed(0)} | ${r.http.p50} | ${r.http.p99} | ${r.http.errors} / ${r.http.non2xx} | ${r.http.cpuPerRequest === undefined ? '–' : r.http.cpuPerRequest.toFixed(0)} | ${r.mibps.toFixed(0)} |`,
+  ),
 ].join('\n');
 const summary = [
   `- kube-cluster-proxy / the faster bare http-proxy-middleware, requests/s: **${ratio(ours.http.rps, fastestBare.http.rps)}x** (goal >= 0.85x)`,
+  `- kube-cluster-proxy / the faster bare http-proxy-middleware, proxy CPU per request: **${ratio(ours.http.cpuPerRequest!, fastestBare.http.cpuPerRequest!)}x** (what our pipeline adds)`,
   `- kube-cluster-proxy / direct, exec stream throughput: **${ratio(ours.mibps, direct.mibps)}x** (goal >= 0.9x)`,
 ].join('\n');
 const report = `# Benchmarks

@@ -68,7 +68,6 @@ function describeEvent(exchange: Exchange): ProxyEvent {
 export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   const resolved = resolveOptions(options);
   const { hooks, logger, mountPrefix } = resolved;
-  const exchanges = new WeakMap<IncomingMessage, Exchange>();
   const upgradedSockets = new Set<Duplex>();
   const attached = new Map<Server | HttpsServer, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   let closed = false;
@@ -110,12 +109,11 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     tokenStore: resolved.tokenStore,
     now: resolved.now,
     logger,
-    exchanges,
     onError: (error) => logger.error('kube-cluster-proxy: token store error:', error),
     observer: {
       response(exchange, statusCode) {
         rejected(exchange, statusCode);
-        emit('proxyRes', { ...describeEvent(exchange), statusCode, durationMs: resolved.now() - exchange.startedAt });
+        if (hooks.proxyRes) emit('proxyRes', { ...describeEvent(exchange), statusCode, durationMs: resolved.now() - exchange.startedAt });
       },
       failure(exchange, res, error) {
         const proxyError = toProxyError(error, exchange);
@@ -196,10 +194,9 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
       const prepared = await tryPrepare(req, target, false, answer);
       if (!prepared) return;
       const { exchange, route } = prepared;
-      exchanges.set(req, exchange);
       req.url = exchange.path;
-      emit('proxyReq', describeEvent(exchange));
-      route.forwardHttp(req, res);
+      if (hooks.proxyReq) emit('proxyReq', describeEvent(exchange));
+      route.forwardHttp(req, res, exchange);
     })();
   } as ClusterProxy;
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { ValidatedCluster } from './clusters/cluster-config.ts';
 import type { CredentialSource } from './credentials/cluster-credentials.ts';
 import type { RequestIdentity } from './options.ts';
@@ -23,4 +24,18 @@ export interface Exchange {
   readonly session: string | undefined;
   /** The client asked to close its connection after this request (`Connection: close`). */
   readonly clientCloses: boolean;
+}
+
+// On the request itself rather than in a WeakMap: thousands of ephemeron entries a second make
+// garbage collection pauses longer.
+const EXCHANGE = Symbol('kube-cluster-proxy.exchange');
+
+/** Ties an exchange to the client's request, for the forwarding events that only see the request. */
+export function attachExchange(req: IncomingMessage, exchange: Exchange): void {
+  (req as IncomingMessage & { [EXCHANGE]?: Exchange })[EXCHANGE] = exchange;
+}
+
+/** The exchange tied to a request by {@link attachExchange}. */
+export function exchangeOf(req: IncomingMessage): Exchange | undefined {
+  return (req as IncomingMessage & { [EXCHANGE]?: Exchange })[EXCHANGE];
 }

@@ -5,7 +5,7 @@ import { findUserToken, type UserToken } from './credentials/user-token.ts';
 import { MethodNotAllowedError, OriginRejectedError, UnauthenticatedError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 import type { RequestIdentity, ResolvedOptions } from './options.ts';
-import { removeHopByHopHeaders, removeImpersonationHeaders } from './proxy/headers.ts';
+import { upstreamRequestHeaders } from './proxy/headers.ts';
 import type { ClusterRequestPath } from './request-path.ts';
 import type { Route, UpstreamRegistry } from './upstreams.ts';
 
@@ -98,17 +98,12 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
     }
 
     const clientCloses = /(^|,)\s*close\s*(,|$)/i.test(String(headers.connection ?? ''));
-    removeHopByHopHeaders(headers, upgrade);
-    delete headers.cookie;
-    delete headers.authorization;
-    if (authorization !== undefined) headers.authorization = authorization;
-    if (identity.kind !== 'user') {
-      removeImpersonationHeaders(headers);
-      Object.assign(headers, impersonation);
-    }
+    const out = upstreamRequestHeaders(headers, { upgrade, dropImpersonation: identity.kind !== 'user' });
+    if (authorization !== undefined) out.authorization = authorization;
+    if (identity.kind !== 'user') Object.assign(out, impersonation);
     const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
-    if (protocols) headers['sec-websocket-protocol'] = protocols;
-    else delete headers['sec-websocket-protocol'];
+    if (protocols) out['sec-websocket-protocol'] = protocols;
+    req.headers = out;
 
     const exchange: Exchange = {
       cluster,

@@ -38,14 +38,15 @@ export function parseClusterPath(target: string, mountPrefix: string): ClusterRe
   if (rawName === '') {
     throw new BadRequestError(`the path must name a cluster: ${mountPrefix}/<cluster>/<Kubernetes API path>`);
   }
-  const cluster = decodeSegment(rawName, 'the cluster name');
+  const cluster = rawName.includes('%') ? decodeSegment(rawName, 'the cluster name') : rawName;
   const problem = clusterNameProblem(cluster);
   if (problem) throw new BadRequestError(`invalid cluster name in the path: ${problem}`);
 
   const rest = slash === -1 ? '/' : after.slice(slash);
   if (rest.includes('\\')) throw new BadRequestError('the path must not contain "\\"');
   for (const segment of rest.split('/')) {
-    const decoded = decodeSegment(segment, 'the path');
+    // Most segments have no escapes: only those are decoded (this runs for every request).
+    const decoded = segment.includes('%') ? decodeSegment(segment, 'the path') : segment;
     if (decoded === '.' || decoded === '..') throw new BadRequestError('the path must not contain "." or ".." segments', { cluster });
     if (/[/\\]/.test(decoded)) throw new BadRequestError('the path must not contain encoded "/" or "\\"', { cluster });
   }

@@ -17,7 +17,7 @@ import { createHttpForwarder, type ForwardObserver } from './proxy/forward-http.
 /** The connection state of one cluster for one identity kind: an agent and its HTTP forwarder. */
 export interface Route {
   readonly agent: Agent;
-  readonly forwardHttp: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly forwardHttp: (req: IncomingMessage, res: ServerResponse, exchange: Exchange) => void;
 }
 
 /** Everything the proxy keeps for one cluster: made once per configuration, reused by every request. */
@@ -40,7 +40,6 @@ export interface Upstream {
 /** What the registry needs from the proxy. */
 export interface UpstreamDependencies extends CredentialDependencies {
   logger: Logger;
-  exchanges: WeakMap<IncomingMessage, Exchange>;
   observer: ForwardObserver;
 }
 
@@ -90,7 +89,7 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
     }
     const makeRoute = (certificate: ClientCertificate | undefined): Route => {
       const agent = createClusterAgent(cluster, certificate);
-      return { agent, forwardHttp: createHttpForwarder(cluster, agent, deps.exchanges, deps.observer) };
+      return { agent, forwardHttp: createHttpForwarder(cluster, agent, deps.observer) };
     };
     const user = makeRoute(undefined);
     // Certificates rotate (exec plugins): the current one and the one before, whose requests may

@@ -1,8 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../src/clusters/cluster-config.ts';
 import { ClusterMisconfiguredError, ClusterNotFoundError } from '../src/errors.ts';
-import type { Exchange } from '../src/exchange.ts';
 import { createTokenCache } from '../src/tokens/cached-token.ts';
 import { memoryTokenStore } from '../src/tokens/memory-token-store.ts';
 import { createUpstreamRegistry } from '../src/upstreams.ts';
@@ -18,7 +16,6 @@ function registry(resolve: (name: string) => ClusterConfig | undefined) {
       now: Date.now,
       onError: () => {},
       logger: { warn: (message: string) => warnings.push(message), error: () => {} },
-      exchanges: new WeakMap<IncomingMessage, Exchange>(),
       observer: { response: () => {}, failure: () => {} },
     },
   );

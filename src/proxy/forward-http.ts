@@ -2,8 +2,9 @@ import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import { UpstreamTimeoutError } from '../errors.ts';
-import type { Exchange } from '../exchange.ts';
-import { removeHopByHopResponseHeaders } from './headers.ts';
+import { attachExchange, exchangeOf, type Exchange } from '../exchange.ts';
+import { clientResponseHeaders } from './headers.ts';
+import { createResponseDeadlines } from './response-deadlines.ts';
 import { displayServer } from './upstream-error.ts';
 
 /** What the HTTP forwarder reports back to the pipeline. */
@@ -23,10 +24,22 @@ export interface ForwardObserver {
 export function createHttpForwarder(
   cluster: ValidatedCluster,
   agent: Agent,
-  exchanges: WeakMap<IncomingMessage, Exchange>,
   observer: ForwardObserver,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  const timers = new WeakMap<IncomingMessage, NodeJS.Timeout>();
+): (req: IncomingMessage, res: ServerResponse, exchange: Exchange) => void {
+  // The timeout is the proxy's; the deadlines of one cluster's requests share one timer.
+  const deadlines = new Map<number, ReturnType<typeof createResponseDeadlines>>();
+  const deadlinesFor = (timeoutMs: number) => {
+    let found = deadlines.get(timeoutMs);
+    if (!found) {
+      found = createResponseDeadlines(timeoutMs, (proxyReq) =>
+        proxyReq.destroy(
+          new UpstreamTimeoutError(cluster.name, `cluster "${cluster.name}" (${displayServer(cluster)}) did not answer within ${timeoutMs} ms`),
+        ),
+      );
+      deadlines.set(timeoutMs, found);
+    }
+    return found;
+  };
 
   const middleware = createProxyMiddleware<IncomingMessage, ServerResponse>({
     target: cluster.server.href,
@@ -41,31 +54,20 @@ export function createHttpForwarder(
     plugins: [
       (server) => {
         server.on('proxyReq', (proxyReq, req) => {
-          const exchange = exchanges.get(req);
-          if (!exchange || exchange.streaming || timers.has(req)) return;
-          const timer = setTimeout(() => {
-            proxyReq.destroy(
-              new UpstreamTimeoutError(
-                cluster.name,
-                `cluster "${cluster.name}" (${displayServer(cluster)}) did not answer within ${exchange.timeoutMs} ms`,
-              ),
-            );
-          }, exchange.timeoutMs);
-          timer.unref();
-          timers.set(req, timer);
-          proxyReq.once('close', () => clearTimeout(timer));
+          const exchange = exchangeOf(req);
+          if (exchange && !exchange.streaming) deadlinesFor(exchange.timeoutMs).start(req, proxyReq);
         });
         server.on('proxyRes', (proxyRes, req) => {
-          clearTimeout(timers.get(req));
-          const exchange = exchanges.get(req);
-          removeHopByHopResponseHeaders(proxyRes.headers);
+          const exchange = exchangeOf(req);
+          if (exchange && !exchange.streaming) deadlinesFor(exchange.timeoutMs).stop(req);
+          proxyRes.headers = clientResponseHeaders(proxyRes.headers);
           // http-proxy-middleware then sets Connection from the client's request, whose own header
           // the pipeline removed: say "close" here when the client asked for it.
           if (exchange?.clientCloses) proxyRes.headers.connection = 'close';
           if (exchange) observer.response(exchange, proxyRes.statusCode ?? 0);
         });
         server.on('error', (error, req, res) => {
-          const exchange = req && exchanges.get(req);
+          const exchange = req && exchangeOf(req);
           if (exchange && res && 'writeHead' in res) observer.failure(exchange, res, error);
         });
         // The client went away before the answer: nothing is left to answer.
@@ -74,10 +76,8 @@ export function createHttpForwarder(
     ],
   });
 
-  return (req, res) => {
-    middleware(req, res).catch((error: unknown) => {
-      const exchange = exchanges.get(req);
-      if (exchange) observer.failure(exchange, res, error);
-    });
+  return (req, res, exchange) => {
+    attachExchange(req, exchange);
+    middleware(req, res).catch((error: unknown) => observer.failure(exchange, res, error));
   };
 }
