@@ -147,7 +147,9 @@ ${summary}
 
 The proxies serve plain HTTP to the client and speak TLS to the fake cluster; "direct" pays the
 client-side TLS itself. On 2 cores the load generator, the proxies and the fake cluster compete for
-CPU, so the ratios matter more than the absolute figures.
+CPU, so the ratios matter more than the absolute figures, and repeated runs vary by about ±10% in
+requests/s. "Proxy CPU µs/request" (user + system time of the proxies' process divided by the
+requests served) is the steadier measure of what each proxy costs.
 `;
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), report);
 console.log(`\n${table}\n\n${summary}\n\nwritten to BENCHMARKS.md`);
