@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisTokenStore, TokenStoreUnavailableError } from 'kube-cluster-proxy/redis';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../helpers/redis-server.ts';
-import { connectRedis, KEY, type Redis } from './support.ts';
+import { connectRedis, KEY, type Redis } from './redis-helpers.ts';
 
 const skip = redisSkipReason();
 const UNAVAILABLE = /^the token store \(Redis\) is unavailable: ./;

@@ -4,7 +4,7 @@ import { redisTokenStore } from 'kube-cluster-proxy/redis';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../helpers/redis-server.ts';
 import { send, startProxyHost, type ProxyHost } from '../helpers/servers.ts';
-import { connectRedis, KEY, type Redis } from './support.ts';
+import { connectRedis, KEY, type Redis } from './redis-helpers.ts';
 
 const skip = redisSkipReason();
 

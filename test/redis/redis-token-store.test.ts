@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisTokenStore, UnreadableValueError, type RedisTokenStoreOptions } from 'kube-cluster-proxy/redis';
 import { createRefreshOnce } from '../../src/tokens/refresh-once.ts';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../helpers/redis-server.ts';
-import { connectRedis, KEY, type Redis } from './support.ts';
+import { connectRedis, KEY, type Redis } from './redis-helpers.ts';
 
 const skip = redisSkipReason();
 

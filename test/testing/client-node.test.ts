@@ -2,7 +2,7 @@ import { CoreV1Api, Exec, Log, Watch, type V1Pod, type V1Status } from '@kuberne
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
-import { Collector, kubeConfigFor } from './support.ts';
+import { Collector, kubeConfigFor } from './kit-helpers.ts';
 
 let fake: FakeCluster;
 

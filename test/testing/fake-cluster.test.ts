@@ -2,7 +2,7 @@ import { connect } from 'node:tls';
 import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
-import { bearerProtocol, channelText, framesUntilClose, httpRequest, openWebSocket, rawUpgrade, streamLines } from './support.ts';
+import { bearerProtocol, channelText, framesUntilClose, httpRequest, openWebSocket, rawUpgrade, streamLines } from './kit-helpers.ts';
 
 const ADMIN = { Authorization: 'Bearer admin-token' };
 const UNAUTHORIZED_BODY = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 };

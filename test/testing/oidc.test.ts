@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
 import { execQuery } from '../helpers/websocket.ts';
-import { bearerProtocol, channelText, framesUntilClose, httpRequest, openWebSocket } from './support.ts';
+import { bearerProtocol, channelText, framesUntilClose, httpRequest, openWebSocket } from './kit-helpers.ts';
 
 let idp: OidcProvider;
 let fake: FakeCluster;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type WebSocket from 'ws';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
-import { bearerProtocol, channelText, framesUntilClose, openWebSocket, rawUpgrade, type WebSocketAttempt } from './support.ts';
+import { bearerProtocol, channelText, framesUntilClose, openWebSocket, rawUpgrade, type WebSocketAttempt } from './kit-helpers.ts';
 
 let fake: FakeCluster;
 
