@@ -190,6 +190,18 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
       }
       return;
     }
+    if (/^(websocket|spdy\/)/i.test(req.headers.upgrade ?? '') && /upgrade/i.test(String(req.headers.connection ?? ''))) {
+      // Node hands an upgrade to the request handler when no 'upgrade' listener exists: the setup
+      // mistake behind most "exec and logs fail while HTTP works" reports. Say so rather than
+      // forward a request that the cluster cannot upgrade.
+      const mistake = new InvalidOptionError(
+        `a ${req.headers.upgrade} upgrade reached the proxy's HTTP handler: call proxy.attach(server), or route upgrades to proxy.upgrade()`,
+      );
+      logger.error(`kube-cluster-proxy: ${mistake.message}`);
+      report(mistake, req, true, undefined, target);
+      writeStatus(res, mistake);
+      return;
+    }
     void (async () => {
       const prepared = await tryPrepare(req, target, false, answer);
       if (!prepared) return;

@@ -85,3 +85,23 @@ describe('mounting mistakes', () => {
     }
   });
 });
+
+describe('a host that forgot attach()', () => {
+  it('answers a WebSocket upgrade that reached the HTTP handler with a Status saying to call attach()', async () => {
+    const errors: unknown[] = [];
+    const proxy = createClusterProxy({ clusters: [{ name: 'own', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }], logger: { warn() {}, error: (...a: unknown[]) => errors.push(a) } });
+    const app = express();
+    app.use('/clusters', proxy);
+    const server = createServer(app); // no proxy.attach(server)
+    const url = await listen(server);
+    try {
+      const result = await runChannelSession(`${url.replace('http', 'ws')}/clusters/own/api/v1/namespaces/default/pods/web-host-1/exec?${execQuery(['ls'])}`, ['v4.channel.k8s.io']);
+      expect(result).toMatchObject({ ok: false, status: 500 });
+      if (!result.ok) expect((JSON.parse(result.body) as { message: string }).message).toMatch(/upgrade reached the proxy's HTTP handler: call proxy\.attach\(server\)/);
+      expect(errors).toHaveLength(1);
+    } finally {
+      await proxy.close();
+      await closeServer(server);
+    }
+  });
+});
