@@ -101,7 +101,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   }
 
   function rejected(exchange: Exchange, statusCode: number): void {
-    if (statusCode === 401) exchange.credentials?.rejected();
+    if (statusCode === 401 && exchange.credential) exchange.credentials?.rejected(exchange.credential);
   }
 
   const registry = createUpstreamRegistry(resolved.resolver, {

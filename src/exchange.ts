@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { ValidatedCluster } from './clusters/cluster-config.ts';
-import type { CredentialSource } from './credentials/cluster-credentials.ts';
+import type { CredentialSource, ObtainedCredential } from './credentials/cluster-credentials.ts';
 import type { RequestIdentity } from './options.ts';
 
 /** One request on its way through the pipeline, once the cluster and identity are known. */
@@ -9,6 +9,8 @@ export interface Exchange {
   readonly identity: RequestIdentity;
   /** The cluster's credentials, when they were used: told about a `401`. */
   readonly credentials: CredentialSource | undefined;
+  /** What `credentials` gave this request. */
+  readonly credential: ObtainedCredential | undefined;
   readonly method: string;
   /** Upstream path relative to the server, with the query string. */
   readonly path: string;

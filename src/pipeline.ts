@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { withoutBearerSubprotocol } from './credentials/bearer-subprotocol.ts';
+import type { ObtainedCredential } from './credentials/cluster-credentials.ts';
 import { isOriginAllowed } from './credentials/origin.ts';
 import { findUserToken, type UserToken } from './credentials/user-token.ts';
 import { MethodNotAllowedError, OriginRejectedError, UnauthenticatedError } from './errors.ts';
@@ -77,6 +78,7 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
     let identity: RequestIdentity;
     let authorization: string | undefined;
     let route: Route;
+    let obtained: ObtainedCredential | undefined;
     // The cluster's own identity, plus whom it impersonates: a fixed identity (kubeconfig `as`) or,
     // in 'impersonate' mode, the verified user.
     let impersonation: Record<string, string | string[]> = cluster.impersonationHeaders;
@@ -92,7 +94,7 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
       }
       const credentials = upstream.credentials!;
       identity ??= { kind: 'cluster', source: credentials.kind };
-      const obtained = await credentials.obtain();
+      obtained = await credentials.obtain();
       authorization = obtained.token === undefined ? undefined : `Bearer ${obtained.token}`;
       route = upstream.own(obtained.certificate);
     }
@@ -109,6 +111,7 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
       cluster,
       identity,
       credentials: identity.kind === 'user' ? undefined : upstream.credentials,
+      credential: obtained,
       method,
       path: target.path,
       pathname: target.pathname,

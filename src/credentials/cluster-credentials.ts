@@ -30,8 +30,8 @@ export interface CredentialSource {
    * @throws {ClusterProxyError} (`503` for most sources) naming the source, never a token.
    */
   obtain(): Promise<ObtainedCredential>;
-  /** Called when the cluster answered `401` to a request made with these credentials. */
-  rejected(): void;
+  /** Called when the cluster answered `401` to a request made with `credential` (what `obtain()` gave it). */
+  rejected(credential: ObtainedCredential): void;
 }
 
 /** What a credential source needs from the proxy. */
@@ -119,8 +119,8 @@ export function createCredentialSource(
             { cause: error },
           );
         }),
-    rejected: () => {
-      deps.tokenCache.invalidate(key).catch(deps.onError);
+    rejected: (credential) => {
+      deps.tokenCache.invalidate(key, credential.token).catch(deps.onError);
     },
   };
 }

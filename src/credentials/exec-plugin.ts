@@ -78,8 +78,9 @@ export function createExecCredentialSource(
         if (error instanceof ClusterProxyError) throw error;
         throw new CredentialsUnavailableError(name, `cluster "${name}": ${explain(error)}`, { cause: error });
       }),
-    rejected: () => {
-      deps.tokenCache.invalidate(key).catch(deps.onError);
+    rejected: (credential) => {
+      // decode() hands out one object per stored value: an older object is an older credential.
+      if (decoded?.credential === credential) deps.tokenCache.invalidate(key, decoded.stored).catch(deps.onError);
     },
   };
 }

@@ -123,9 +123,9 @@ export function createOidcCredentialSource(
           });
         },
       ),
-    rejected: () => {
-      configIdToken = undefined;
-      store.delete(idTokenKey).catch(deps.onError);
+    rejected: (credential) => {
+      if (configIdToken?.token === credential.token) configIdToken = undefined;
+      deps.tokenCache.invalidate(idTokenKey, credential.token).catch(deps.onError);
     },
   };
 }

@@ -38,9 +38,14 @@ export function createTokenCache(store: TokenStore, now: () => number) {
       inFlight.set(key, started);
       return started;
     },
-    /** Forgets `key`, e.g. after the cluster answered `401` for its token. */
-    invalidate(key: string): Promise<void> {
-      return store.delete(key);
+    /**
+     * Forgets `key`, e.g. after the cluster answered `401` for its token. With `stale`, only while
+     * the store still holds that value: a late `401` for a token already replaced must not throw
+     * away its successor.
+     */
+    async invalidate(key: string, stale?: string): Promise<void> {
+      if (stale !== undefined && (await store.get(key)) !== stale) return;
+      await store.delete(key);
     },
   };
 }

@@ -76,6 +76,9 @@ function discoveryThen(token: (issuer: string, request: { authorization?: string
   };
 }
 
+/** rejected() forgets in the background: let it finish before the next obtain(). */
+const settled = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('createOidcCredentialSource', () => {
   it('keeps the rotated refresh-token in the store before using the new id-token', async () => {
     const { refreshToken } = await idp.login('alice');
@@ -131,13 +134,16 @@ describe('createOidcCredentialSource', () => {
     const { idToken, refreshToken } = await idp.login('alice');
     const { source } = replica({ idToken, refreshToken });
     const grants = idp.refreshGrants;
-    expect((await source.obtain()).token).toBe(idToken);
+    const first = await source.obtain();
+    expect(first.token).toBe(idToken);
     await source.obtain();
     expect(idp.refreshGrants).toBe(grants);
-    source.rejected();
-    await source.obtain();
+    source.rejected(first);
+    await settled();
+    const second = await source.obtain();
     expect(idp.refreshGrants - grants).toBe(1);
-    source.rejected();
+    source.rejected(second);
+    await settled();
     await source.obtain();
     expect(idp.refreshGrants - grants).toBe(2);
   });
@@ -145,9 +151,10 @@ describe('createOidcCredentialSource', () => {
   it('forgets a stored refresh-token the issuer refuses', async () => {
     const { refreshToken } = await idp.login('alice');
     const { source, store } = replica({ refreshToken });
-    await source.obtain();
+    const obtained = await source.obtain();
     await idp.revoke((await store.get('cluster:c:oidc:refresh-token'))!);
-    source.rejected();
+    source.rejected(obtained);
+    await settled();
     const error = await failure(source.obtain());
     expect(error.statusCode).toBe(401);
     expect(error.message).toContain('invalid_grant');

@@ -39,6 +39,19 @@ describe('createTokenCache', () => {
     expect(await cache.get('f', () => Promise.resolve({ token: 'ok' }))).toBe('ok');
   });
 
+  it('invalidates with a stale value only while the store still holds it', async () => {
+    let calls = 0;
+    const cache = createTokenCache(memoryTokenStore(), Date.now);
+    const fetch = () => Promise.resolve({ token: `t${++calls}` });
+    const first = await cache.get('k', fetch);
+    await cache.invalidate('k', first);
+    const second = await cache.get('k', fetch);
+    expect(second).toBe('t2');
+    await cache.invalidate('k', first); // a late 401 for t1
+    expect(await cache.get('k', fetch)).toBe('t2');
+    expect(calls).toBe(2);
+  });
+
   it('fetches again after invalidate', async () => {
     let calls = 0;
     const cache = createTokenCache(memoryTokenStore(), Date.now);
