@@ -126,4 +126,3 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
   };
 }
 
-export type Pipeline = ReturnType<typeof createPipeline>;

@@ -57,7 +57,6 @@ export function createIssuerClient(options: IssuerClientOptions) {
   };
 }
 
-export type IssuerClient = ReturnType<typeof createIssuerClient>;
 
 /** openid-client wraps network and TLS failures ("something went wrong"): the innermost cause says what happened. */
 export function describeIssuerError(error: unknown): string {
