@@ -9,7 +9,8 @@ import { resolveOptions, type ClusterProxyHooks, type ClusterProxyOptions, type 
 import { createPipeline, type PreparedRequest } from './pipeline.ts';
 import { forwardUpgrade } from './proxy/forward-upgrade.ts';
 import { toUpstreamError } from './proxy/upstream-error.ts';
-import { parseClusterPath, type ClusterRequestPath } from './request-path.ts';
+import { connectionTokens } from './proxy/headers.ts';
+import { isUnderMount, parseClusterPath, type ClusterRequestPath } from './request-path.ts';
 import { writeStatus, writeStatusToSocket } from './status.ts';
 import { createUpstreamRegistry } from './upstreams.ts';
 import type { ClusterConfig } from './clusters/cluster-config.ts';
@@ -159,6 +160,21 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     }
   }
 
+  /**
+   * The last resort of every asynchronous path: whatever escaped is answered as an internal error
+   * (or the connection cut if the answer began), never left as an unhandled rejection.
+   */
+  function unexpected(error: unknown, req: IncomingMessage, upgrade: boolean, answer: (error: ClusterProxyError) => void, target: ClusterRequestPath): void {
+    const proxyError = toProxyError(error, undefined, target.cluster);
+    report(proxyError, req, upgrade, undefined, target);
+    try {
+      answer(proxyError);
+    } catch (failed) {
+      logger.error('kube-cluster-proxy: could not answer an error:', failed);
+      req.socket.destroy();
+    }
+  }
+
   /** Parses the request target; a malformed one is reported and answered with `answer`. */
   function tryRoute(req: IncomingMessage, target: string, upgrade: boolean, answer: (error: ClusterProxyError) => void): ClusterRequestPath | undefined | null {
     try {
@@ -190,7 +206,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
       }
       return;
     }
-    if (/^(websocket|spdy\/)/i.test(req.headers.upgrade ?? '') && /upgrade/i.test(String(req.headers.connection ?? ''))) {
+    if (req.headers.upgrade !== undefined && connectionTokens(req.headers.connection).has('upgrade')) {
       // Node hands an upgrade to the request handler when no 'upgrade' listener exists: the setup
       // mistake behind most "exec and logs fail while HTTP works" reports. Say so rather than
       // forward a request that the cluster cannot upgrade.
@@ -202,22 +218,23 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
       writeStatus(res, mistake);
       return;
     }
-    void (async () => {
+    (async () => {
       const prepared = await tryPrepare(req, target, false, answer);
       if (!prepared) return;
       const { exchange, route } = prepared;
       req.url = exchange.path;
       if (hooks.proxyReq) emit('proxyReq', describeEvent(exchange));
       route.forwardHttp(req, res, exchange);
-    })();
+    })().catch((error: unknown) => unexpected(error, req, false, answer, target));
   } as ClusterProxy;
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: ClusterRequestPath): void {
     // Until the upstream takes over, a client error (reset) must not crash the process.
     const guard = () => {};
     socket.on('error', guard);
-    void (async () => {
-      const prepared = await tryPrepare(req, target, true, (error) => writeStatusToSocket(socket, error));
+    const answer = (error: ClusterProxyError) => writeStatusToSocket(socket, error);
+    (async () => {
+      const prepared = await tryPrepare(req, target, true, answer);
       if (!prepared) return;
       const { exchange, route } = prepared;
       emit('proxyReq', describeEvent(exchange));
@@ -244,7 +261,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
           else failedSocket.destroy();
         },
       });
-    })();
+    })().catch((error: unknown) => unexpected(error, req, true, answer, target));
   }
 
   handler.upgrade = function upgrade(req, socket, head) {
@@ -261,8 +278,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     if (attached.has(server)) return;
     const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = req.url ?? '/';
-      const pathname = url.split('?', 1)[0]!;
-      if (pathname === mountPrefix || pathname.startsWith(`${mountPrefix}/`)) {
+      if (isUnderMount(url, mountPrefix)) {
         handler.upgrade(req, socket, head);
       } else if (server.listenerCount('upgrade') === 1) {
         // Nobody else will answer: with a listener, Node no longer closes unclaimed upgrades itself.

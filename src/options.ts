@@ -1,3 +1,4 @@
+import { isHttpToken } from './checks.ts';
 import type { ClusterConfig } from './clusters/cluster-config.ts';
 import { isClusterResolver, type ClusterResolver } from './clusters/cluster-resolver.ts';
 import { staticClusters } from './clusters/static-clusters.ts';
@@ -168,7 +169,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
     ? options.clusters
     : staticClusters(options.clusters);
   const tokenCookie = options.tokenCookie ?? DEFAULTS.tokenCookie;
-  if (typeof tokenCookie !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(tokenCookie)) {
+  if (typeof tokenCookie !== 'string' || !isHttpToken(tokenCookie)) {
     throw new InvalidOptionError(`tokenCookie must be a valid cookie name; got ${JSON.stringify(tokenCookie)}`);
   }
   const upstreamTimeout = options.upstreamTimeout ?? DEFAULTS.upstreamTimeout;

@@ -3,10 +3,11 @@ import { withoutBearerSubprotocol } from './credentials/bearer-subprotocol.ts';
 import type { ObtainedCredential } from './credentials/cluster-credentials.ts';
 import { isOriginAllowed } from './credentials/origin.ts';
 import { findUserToken, type UserToken } from './credentials/user-token.ts';
-import { MethodNotAllowedError, OriginRejectedError, UnauthenticatedError } from './errors.ts';
+import { isBearerToken, utf8HeaderValue } from './checks.ts';
+import { BadRequestError, CredentialsUnavailableError, MethodNotAllowedError, OriginRejectedError, UnauthenticatedError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 import type { RequestIdentity, ResolvedOptions } from './options.ts';
-import { upstreamRequestHeaders } from './proxy/headers.ts';
+import { connectionTokens, hasRequestBody, upstreamRequestHeaders } from './proxy/headers.ts';
 import type { ClusterRequestPath } from './request-path.ts';
 import type { Route, UpstreamRegistry } from './upstreams.ts';
 
@@ -17,6 +18,18 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 export interface PreparedRequest {
   exchange: Exchange;
   route: Route;
+}
+
+/** The upgrade protocols of the Kubernetes API: WebSocket (exec, attach, port-forward, logs, watch) and SPDY. */
+const UPGRADES = /^(websocket|spdy\/3\.1)$/i;
+
+/** An upgrade the proxy can forward: a known protocol, and no body (the pipe would not carry it). */
+function checkUpgrade(headers: IncomingMessage['headers']): void {
+  const protocol = headers.upgrade ?? '';
+  if (!UPGRADES.test(protocol.trim())) {
+    throw new BadRequestError(`the upgrade to ${JSON.stringify(protocol)} is not supported: the Kubernetes API upgrades to websocket or SPDY/3.1`);
+  }
+  if (hasRequestBody(headers)) throw new BadRequestError('an upgrade request must not carry a body');
 }
 
 function isStreaming(path: string): boolean {
@@ -39,10 +52,14 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
     upgrade: boolean,
   ): Promise<PreparedRequest> {
     const method = req.method ?? 'GET';
+    // An HTTP/0.9-style request line has no headers to authenticate nor framing to trust.
+    if (req.httpVersionMajor !== 1) throw new BadRequestError('the request must be HTTP/1.0 or HTTP/1.1');
     if (!METHODS.has(method)) throw new MethodNotAllowedError(method);
+    const headers = req.headers;
+    if (upgrade) checkUpgrade(headers);
+    const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
     const upstream = await registry.get(target.cluster);
     const { cluster } = upstream;
-    const headers = req.headers;
 
     let userToken: UserToken | undefined;
     let session: string | undefined;
@@ -51,6 +68,9 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
       if (!userToken && options.sessions) {
         const fromSession = await options.sessions.tokenFor(req, cluster.sessionProvider);
         if (fromSession) {
+          if (!isBearerToken(fromSession.token)) {
+            throw new UnauthenticatedError(`cluster "${cluster.name}": the login session holds a token that cannot be sent in a header: log in again`, { cluster: cluster.name });
+          }
           userToken = { token: fromSession.token, source: 'session' };
           session = fromSession.session;
         }
@@ -90,20 +110,28 @@ export function createPipeline(options: ResolvedOptions, registry: UpstreamRegis
       if (userToken) {
         const verified = await upstream.verifier!.verify(userToken.token);
         identity = { kind: 'impersonated', source: userToken.source };
-        impersonation = { 'impersonate-user': verified.user, ...(verified.groups.length > 0 ? { 'impersonate-group': verified.groups } : {}) };
+        impersonation = {
+          'impersonate-user': utf8HeaderValue(verified.user),
+          ...(verified.groups.length > 0 ? { 'impersonate-group': verified.groups.map(utf8HeaderValue) } : {}),
+        };
       }
       const credentials = upstream.credentials!;
       identity ??= { kind: 'cluster', source: credentials.kind };
       obtained = await credentials.obtain();
+      if (obtained.token !== undefined && !isBearerToken(obtained.token)) {
+        throw new CredentialsUnavailableError(
+          cluster.name,
+          `cluster "${cluster.name}": its ${credentials.kind} credentials gave a token with characters that cannot be sent in a header (visible ASCII only); check what they produce`,
+        );
+      }
       authorization = obtained.token === undefined ? undefined : `Bearer ${obtained.token}`;
       route = upstream.own(obtained.certificate);
     }
 
-    const clientCloses = /(^|,)\s*close\s*(,|$)/i.test(String(headers.connection ?? ''));
+    const clientCloses = connectionTokens(headers.connection).has('close');
     const out = upstreamRequestHeaders(headers, { upgrade, dropImpersonation: identity.kind !== 'user' });
     if (authorization !== undefined) out.authorization = authorization;
     if (identity.kind !== 'user') Object.assign(out, impersonation);
-    const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
     if (protocols) out['sec-websocket-protocol'] = protocols;
     req.headers = out;
 

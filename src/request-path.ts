@@ -19,6 +19,17 @@ function decodeSegment(segment: string, what: string): string {
 }
 
 /**
+ * Whether a request target is under the mount prefix. The prefix matches without regard to case,
+ * as Express matches mount paths: a request Express routed to the proxy is always the proxy's.
+ */
+export function isUnderMount(target: string, mountPrefix: string): boolean {
+  const end = mountPrefix.length;
+  if (target.length < end || (target.length > end && target[end] !== '/' && target[end] !== '?')) return false;
+  const head = target.slice(0, end);
+  return head === mountPrefix || head.toLowerCase() === mountPrefix.toLowerCase();
+}
+
+/**
  * Splits `<mountPrefix>/<cluster>/<rest>?<query>`. Returns `undefined` when the target is not under
  * the mount prefix (not the proxy's request).
  *
@@ -31,7 +42,7 @@ export function parseClusterPath(target: string, mountPrefix: string): ClusterRe
   const q = target.indexOf('?');
   const pathname = q === -1 ? target : target.slice(0, q);
   const query = q === -1 ? '' : target.slice(q);
-  if (pathname !== mountPrefix && !pathname.startsWith(`${mountPrefix}/`)) return undefined;
+  if (!isUnderMount(pathname, mountPrefix)) return undefined;
   const after = pathname.slice(mountPrefix.length);
   const slash = after.indexOf('/', 1);
   const rawName = slash === -1 ? after.slice(1) : after.slice(1, slash);

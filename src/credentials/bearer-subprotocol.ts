@@ -1,3 +1,4 @@
+import { isBearerToken, isHttpToken } from '../checks.ts';
 import { BadRequestError } from '../errors.ts';
 
 /**
@@ -17,8 +18,12 @@ function splitProtocols(header: string | undefined): string[] {
     .filter((entry) => entry !== '');
 }
 
+// Without its final dot, so that a malformed entry (`...k8s.io<token>`) is still taken for a token
+// entry and refused rather than forwarded, with the token, to the cluster.
+const TOKEN_ENTRY = BEARER_PROTOCOL_PREFIX.slice(0, -1);
+
 function isTokenEntry(protocol: string): boolean {
-  return protocol.toLowerCase().startsWith(BEARER_PROTOCOL_PREFIX);
+  return protocol.toLowerCase().startsWith(TOKEN_ENTRY);
 }
 
 /**
@@ -37,11 +42,19 @@ function decodeToken(encoded: string): string {
   } catch {
     throw new BadRequestError('the token in the bearer token subprotocol entry is not UTF-8');
   }
-  // eslint-disable-next-line no-control-regex -- a token is sent in a header: no spaces nor controls
-  if (token.trim() === '' || /[\s\u0000-\u001f\u007f]/.test(token)) {
-    throw new BadRequestError('the token in the bearer token subprotocol entry contains spaces or control characters');
+  if (!isBearerToken(token)) {
+    throw new BadRequestError('the token in the bearer token subprotocol entry must be visible ASCII (no spaces, controls or other characters)');
   }
   return token;
+}
+
+/** The entries that are not token entries: forwarded to the cluster, so each must be a valid protocol name. */
+function otherProtocols(entries: string[]): string[] {
+  const protocols = entries.filter((p) => !isTokenEntry(p));
+  for (const protocol of protocols) {
+    if (!isHttpToken(protocol)) throw new BadRequestError(`the subprotocol ${JSON.stringify(protocol)} is not a valid protocol name`);
+  }
+  return protocols;
 }
 
 /** What the subprotocol header holds once the bearer token entry has been taken out. */
@@ -60,21 +73,26 @@ export interface BearerSubprotocol {
 export function readBearerSubprotocol(header: string | undefined): BearerSubprotocol {
   const all = splitProtocols(header);
   const tokens = all.filter(isTokenEntry);
-  const protocols = all.filter((p) => !isTokenEntry(p));
+  const protocols = otherProtocols(all);
   if (tokens.length === 0) return { token: undefined, protocols };
   if (tokens.length > 1) throw new BadRequestError('more than one bearer token subprotocol entry');
   if (protocols.length === 0) {
     throw new BadRequestError('a bearer token subprotocol entry must be accompanied by another subprotocol');
   }
-  return { token: decodeToken(tokens[0]!.slice(BEARER_PROTOCOL_PREFIX.length)), protocols };
+  const entry = tokens[0]!;
+  if (entry[TOKEN_ENTRY.length] !== '.') {
+    throw new BadRequestError(`the bearer token subprotocol entry must start with "${BEARER_PROTOCOL_PREFIX}"`);
+  }
+  return { token: decodeToken(entry.slice(BEARER_PROTOCOL_PREFIX.length)), protocols };
 }
 
 /**
- * The header without any bearer token entry, unchecked: for requests whose user token is not used,
- * so that it never reaches the cluster. `undefined` when nothing remains.
+ * The header without any bearer token entry (whether or not its token was used, it never reaches
+ * the cluster), `undefined` when nothing remains.
+ * @throws {BadRequestError} for an entry that is not a valid protocol name.
  */
 export function withoutBearerSubprotocol(header: string | undefined): string | undefined {
-  const protocols = splitProtocols(header).filter((p) => !isTokenEntry(p));
+  const protocols = otherProtocols(splitProtocols(header));
   return protocols.length === 0 ? undefined : protocols.join(', ');
 }
 

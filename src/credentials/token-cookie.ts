@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { clusterNameProblem } from '../clusters/cluster-name.ts';
+import { isBearerToken, isHttpToken } from '../checks.ts';
 import { BadRequestError, InvalidOptionError } from '../errors.ts';
 import { parseCookies } from './cookies.ts';
 
@@ -44,7 +45,7 @@ function checkOptions(cluster: string, options: TokenCookieOptions, fn: string):
   const problem = typeof cluster === 'string' ? clusterNameProblem(cluster) : 'a cluster name must be a string';
   if (problem) throw new InvalidOptionError(`${fn}: cluster: ${problem}`);
   const name = options.cookieName ?? DEFAULT_TOKEN_COOKIE;
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+  if (!isHttpToken(name)) {
     throw new InvalidOptionError(`${fn}: cookieName ${JSON.stringify(name)} is not a valid cookie name`);
   }
   return name;
@@ -70,9 +71,8 @@ export function setClusterTokenCookie(
   options: TokenCookieOptions = {},
 ): void {
   const name = checkOptions(cluster, options, 'setClusterTokenCookie');
-  // eslint-disable-next-line no-control-regex -- a token is sent in a header: no spaces nor controls
-  if (typeof token !== 'string' || token === '' || /[\s\u0000-\u001f\u007f]/.test(token)) {
-    throw new InvalidOptionError('setClusterTokenCookie: token must be a non-empty string without spaces');
+  if (typeof token !== 'string' || !isBearerToken(token)) {
+    throw new InvalidOptionError('setClusterTokenCookie: token must be a non-empty string of visible ASCII characters (no spaces)');
   }
   const value = encodeURIComponent(token);
   const attrs = attributes(cluster, options, res);
@@ -125,7 +125,6 @@ export function readTokenCookie(cookies: Map<string, string>, name: string): str
   } catch {
     throw new BadRequestError(`cookie "${name}" is not valid percent-encoding`);
   }
-  // eslint-disable-next-line no-control-regex -- a token is sent in a header: no spaces nor controls
-  if (/[\s\u0000-\u001f\u007f]/.test(token)) throw new BadRequestError(`cookie "${name}" holds a malformed token`);
+  if (!isBearerToken(token)) throw new BadRequestError(`cookie "${name}" holds a malformed token: a token is visible ASCII only`);
   return token;
 }

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { ImpersonationConfig, ValidatedCluster } from '../clusters/cluster-config.ts';
+import { hasControlCharacter } from '../checks.ts';
 import { CredentialsUnavailableError, UnauthenticatedError } from '../errors.ts';
 import { describeError } from './cluster-credentials.ts';
 import { createIssuerFetch } from './oidc-fetch.ts';
@@ -80,7 +81,12 @@ export function createUserTokenVerifier(cluster: ValidatedCluster, config: Imper
       }
       const rawGroups = payload[groupsClaim];
       const groups = (typeof rawGroups === 'string' ? [rawGroups] : Array.isArray(rawGroups) ? rawGroups : []).filter((g): g is string => typeof g === 'string' && g !== '');
-      return { user: (config.usernamePrefix ?? '') + name, groups: groups.map((g) => (config.groupsPrefix ?? '') + g) };
+      const user = (config.usernamePrefix ?? '') + name;
+      const prefixed = groups.map((g) => (config.groupsPrefix ?? '') + g);
+      if (hasControlCharacter(user) || prefixed.some(hasControlCharacter)) {
+        throw new UnauthenticatedError(`cluster "${cluster.name}": your token's "${usernameClaim}" or "${groupsClaim}" claim holds control characters`, { cluster: cluster.name });
+      }
+      return { user, groups: prefixed };
     },
   };
 }

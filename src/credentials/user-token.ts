@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isBearerToken } from '../checks.ts';
 import { BadRequestError } from '../errors.ts';
 import { readBearerSubprotocol } from './bearer-subprotocol.ts';
 import { parseCookies } from './cookies.ts';
@@ -23,7 +24,9 @@ export function findUserToken(req: IncomingMessage, cookieName: string): UserTok
   const authorization = req.headers.authorization;
   if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
     const match = /^bearer +(\S+) *$/i.exec(authorization);
-    if (!match) throw new BadRequestError('the Authorization header must be "Bearer <token>"');
+    if (!match || !isBearerToken(match[1]!)) {
+      throw new BadRequestError('the Authorization header must be "Bearer <token>", the token visible ASCII only');
+    }
     return { token: match[1]!, source: 'header' };
   }
   const { token } = readBearerSubprotocol(req.headers['sec-websocket-protocol']);

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
+import { isHttpToken } from '../checks.ts';
 import { describeError } from '../credentials/cluster-credentials.ts';
 import { parseCookies } from '../credentials/cookies.ts';
 import { createIssuerClient, describeIssuerError, isInvalidGrant } from '../credentials/oidc-issuer.ts';
@@ -221,7 +222,7 @@ function validate(options: OidcSessionsOptions): void {
       throw new InvalidOptionError(`${at}.${key} must be a non-negative number`);
     }
   }
-  if (options.cookieName !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(options.cookieName)) {
+  if (options.cookieName !== undefined && !isHttpToken(options.cookieName)) {
     throw new InvalidOptionError(`${at}.cookieName ${JSON.stringify(options.cookieName)} is not a valid cookie name`);
   }
 }

@@ -37,6 +37,10 @@ describe('readBearerSubprotocol', () => {
     ['invalid UTF-8', `${PREFIX}${Buffer.from([0xff, 0xfe, 0xfd]).toString('base64url')}, v4.channel.k8s.io`],
     ['a token with a space', `${PREFIX}${Buffer.from('a b').toString('base64url')}, v4.channel.k8s.io`],
     ['a token with a newline', `${PREFIX}${Buffer.from('a\nb').toString('base64url')}, v4.channel.k8s.io`],
+    ['a token above U+00FF', `${PREFIX}xIA, v4.channel.k8s.io`],
+    ['a token of Latin-1 letters', `${PREFIX}${Buffer.from('café').toString('base64url')}, v4.channel.k8s.io`],
+    ['an entry missing the dot', `${PREFIX.slice(0, -1)}${Buffer.from('abc').toString('base64url')}, v4.channel.k8s.io`],
+    ['another protocol that is not a token', `${bearerSubprotocol('abc')}, v4 channel`],
   ])('refuses %s', (_name, header) => {
     expect(() => readBearerSubprotocol(header)).toThrow(BadRequestError);
   });
@@ -46,6 +50,14 @@ describe('withoutBearerSubprotocol', () => {
   it('removes every token entry, whatever its shape', () => {
     expect(withoutBearerSubprotocol(`${PREFIX}!!, v4.channel.k8s.io, ${PREFIX}x`)).toBe('v4.channel.k8s.io');
     expect(withoutBearerSubprotocol(`${PREFIX.toUpperCase()}abc, binary.k8s.io`)).toBe('binary.k8s.io');
+  });
+
+  it('removes an entry missing its dot, so that its token never reaches a cluster', () => {
+    expect(withoutBearerSubprotocol(`${PREFIX.slice(0, -1)}YWJj, v4.channel.k8s.io`)).toBe('v4.channel.k8s.io');
+  });
+
+  it.each(['v4 channel', 'ba\tse64', 'a/b, v4.channel.k8s.io', 'vß'])('refuses a protocol that is not a token: %j', (header) => {
+    expect(() => withoutBearerSubprotocol(header)).toThrow(BadRequestError);
   });
 
   it('returns undefined when nothing remains', () => {

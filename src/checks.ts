@@ -1,0 +1,40 @@
+/**
+ * The syntax checks the proxy applies in several places, each written once. They return a value
+ * rather than throw, so that every caller words the error for its own context (an option, a
+ * header, a cookie).
+ */
+
+/** RFC 9110 `token`: header field names, cookie names, upgrade protocols, subprotocol entries. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Visible ASCII only: what a bearer token may hold to be sent in a header. */
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+
+/** Whether `value` is an RFC 9110 token (e.g. a cookie name or a WebSocket subprotocol). */
+export function isHttpToken(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+/**
+ * Whether `token` can be sent as `Authorization: Bearer <token>`: non-empty visible ASCII (RFC 6750
+ * `token68` is stricter; Kubernetes tokens are opaque, so any visible character is let through).
+ * Anything else would make setting the upstream header throw, or smuggle a header break.
+ */
+export function isBearerToken(token: string): boolean {
+  return VISIBLE_ASCII.test(token);
+}
+
+/** Whether `text` holds a C0 control character or DEL, which would break a header line. */
+export function hasControlCharacter(text: string): boolean {
+  // eslint-disable-next-line no-control-regex -- controls are exactly what is looked for
+  return /[\u0000-\u001f\u007f]/.test(text);
+}
+
+/**
+ * `text` as a header value that carries its UTF-8 bytes: Node writes a header string as Latin-1,
+ * one byte a character, and the API server (Go) reads those bytes back as UTF-8. `text` must hold
+ * no control character ({@link hasControlCharacter}).
+ */
+export function utf8HeaderValue(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+}
