@@ -24,6 +24,9 @@ export type ClusterProxyErrorCode =
   | 'ERR_SESSION'
   | 'ERR_UPSTREAM_TIMEOUT'
   | 'ERR_PROXY_CLOSED'
+  | 'ERR_NOT_ATTACHED'
+  | 'ERR_MOUNT_MISMATCH'
+  | 'ERR_BODY_CONSUMED'
   | 'ERR_INTERNAL';
 
 /** Kubernetes `metav1.StatusReason` values used by the proxy. */
@@ -55,6 +58,9 @@ const STATUS: Record<ClusterProxyErrorCode, { code: number; reason: StatusReason
   ERR_SESSION: { code: 400, reason: 'BadRequest' },
   ERR_UPSTREAM_TIMEOUT: { code: 504, reason: 'Timeout' },
   ERR_PROXY_CLOSED: { code: 503, reason: 'ServiceUnavailable' },
+  ERR_NOT_ATTACHED: { code: 500, reason: 'InternalError' },
+  ERR_MOUNT_MISMATCH: { code: 500, reason: 'InternalError' },
+  ERR_BODY_CONSUMED: { code: 500, reason: 'InternalError' },
   ERR_INTERNAL: { code: 500, reason: 'InternalError' },
 };
 
@@ -117,8 +123,8 @@ export class BadRequestError extends ClusterProxyError {
 
 /** The HTTP method is not one the Kubernetes API knows (405). */
 export class MethodNotAllowedError extends ClusterProxyError {
-  constructor(method: string) {
-    super('ERR_METHOD_NOT_ALLOWED', `method ${JSON.stringify(method)} is not allowed`);
+  constructor(message: string) {
+    super('ERR_METHOD_NOT_ALLOWED', message);
   }
 }
 
@@ -203,6 +209,33 @@ export class CredentialsUnavailableError extends ClusterProxyError {
 export class UpstreamTimeoutError extends ClusterProxyError {
   constructor(cluster: string, message: string) {
     super('ERR_UPSTREAM_TIMEOUT', message, { cluster });
+  }
+}
+
+/**
+ * An upgrade reached the proxy's HTTP handler: the host did not call `proxy.attach(server)` nor
+ * route upgrades to `proxy.upgrade()` (500; a setup mistake, reported per request).
+ */
+export class NotAttachedError extends ClusterProxyError {
+  constructor(message: string, options?: { cluster?: string }) {
+    super('ERR_NOT_ATTACHED', message, options);
+  }
+}
+
+/** The host mounted the proxy at another path than its `mountPath` option (500; a setup mistake, reported per request). */
+export class MountMismatchError extends ClusterProxyError {
+  constructor(message: string) {
+    super('ERR_MOUNT_MISMATCH', message);
+  }
+}
+
+/**
+ * A request's body was already read before it reached the proxy, by a body parser mounted in front
+ * of it (500; a setup mistake: what remains cannot be forwarded).
+ */
+export class BodyConsumedError extends ClusterProxyError {
+  constructor(message: string) {
+    super('ERR_BODY_CONSUMED', message);
   }
 }
 

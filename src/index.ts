@@ -1,17 +1,18 @@
 // The public types use Node's (Buffer, node:http): consumers need @types/node.
 /// <reference types="node" preserve="true" />
 export { createClusterProxy, type ClusterProxy } from './create-cluster-proxy.ts';
-export {
-  DEFAULTS,
-  type ClusterProxyOptions,
-  type ClusterProxyHooks,
-  type Logger,
-  type ProxyEvent,
-  type ProxyResponseEvent,
-  type ProxyErrorEvent,
-  type RequestIdentity,
-  type UpgradeEvent,
-} from './options.ts';
+export { DEFAULTS, type ClusterProxyOptions } from './options.ts';
+export type {
+  ClusterProxyHooks,
+  Logger,
+  ProxyEvent,
+  ProxyResponseEvent,
+  ProxyErrorEvent,
+  RequestIdentity,
+  UpgradeEvent,
+} from './hooks.ts';
+export type { ForwardEngine } from './forward/http-forwarder.ts';
+export type { ClusterInfo } from './clusters/cluster-info.ts';
 export type {
   AuthMode,
   ClusterConfig,

@@ -2,86 +2,15 @@ import { isHttpToken } from './checks.ts';
 import type { ClusterConfig } from './clusters/cluster-config.ts';
 import { isClusterResolver, type ClusterResolver } from './clusters/cluster-resolver.ts';
 import { staticClusters } from './clusters/static-clusters.ts';
-import type { CredentialKind } from './credentials/cluster-credentials.ts';
 import { normalizeAllowedOrigins } from './credentials/origin.ts';
 import { DEFAULT_TOKEN_COOKIE } from './credentials/token-cookie.ts';
-import type { UserTokenSource } from './credentials/user-token.ts';
-import { InvalidOptionError, type ClusterProxyError } from './errors.ts';
+import { InvalidOptionError } from './errors.ts';
+import type { ForwardEngine } from './forward/http-forwarder.ts';
+import { createHookEmitter, type ClusterProxyHooks, type HookEmitter, type Logger } from './hooks.ts';
 import { checkKnownOptions } from './known-options.ts';
 import type { SessionTokenSource } from './sessions/oidc-sessions.ts';
 import { memoryTokenStore } from './tokens/memory-token-store.ts';
 import type { TokenStore } from './tokens/token-store.ts';
-
-/** Whose identity a request carried to the cluster, and where it came from. Never the credential itself. */
-export interface RequestIdentity {
-  /**
-   * `'user'`: the user's own token; `'cluster'`: the cluster's credentials; `'impersonated'`: the
-   * cluster's credentials impersonating the user whose token the proxy verified.
-   */
-  kind: 'user' | 'cluster' | 'impersonated';
-  /** Where the user's token was found (`'user'`, `'impersonated'`), or the kind of the cluster's credentials. */
-  source: UserTokenSource | CredentialKind;
-}
-
-/** What hooks learn about a proxied request. Tokens, cookies and query strings are left out. */
-export interface ProxyEvent {
-  cluster: string;
-  identity: RequestIdentity;
-  method: string;
-  /** The upstream path, relative to the cluster's server, without the query string. */
-  path: string;
-  /** Whether the request is a connection upgrade (WebSocket, SPDY). */
-  upgrade: boolean;
-}
-
-/** A response from the cluster (for an upgrade: a refusal, i.e. anything but `101`). */
-export interface ProxyResponseEvent extends ProxyEvent {
-  statusCode: number;
-  /** Milliseconds from the proxy receiving the request to the cluster's response headers. */
-  durationMs: number;
-}
-
-/** An upgraded connection opened (`101` relayed) or closed. */
-export interface UpgradeEvent extends ProxyEvent {
-  phase: 'open' | 'close';
-  /** The subprotocol the cluster chose, if any. */
-  protocol: string | undefined;
-  /** For `'close'`: how long the connection lived, in milliseconds. */
-  durationMs: number;
-}
-
-/** An error the proxy answered with a `Status`. */
-export interface ProxyErrorEvent {
-  error: ClusterProxyError;
-  cluster: string | undefined;
-  identity: RequestIdentity | undefined;
-  method: string;
-  path: string | undefined;
-  upgrade: boolean;
-}
-
-/**
- * Hooks for logging and auditing. They run synchronously on the request path: keep them cheap.
- * An exception thrown by a hook is logged and otherwise ignored.
- */
-export interface ClusterProxyHooks {
-  /** Before a request is sent to the cluster, credentials attached. */
-  proxyReq?: (event: ProxyEvent) => void;
-  /** When the cluster's response headers arrive. */
-  proxyRes?: (event: ProxyResponseEvent) => void;
-  /** When an upgraded connection opens or closes. */
-  upgrade?: (event: UpgradeEvent) => void;
-  /** When the proxy answers with an error of its own. */
-  error?: (event: ProxyErrorEvent) => void;
-  /**
-   * When the cluster resolver reports a problem, e.g. a kubeconfig file that no longer parses (the
-   * last good clusters stay) or a broken context. Default: the error is logged with `logger.error`.
-   */
-  resolverError?: (event: { error: Error }) => void;
-}
-
-/** Where the proxy reports warnings and unexpected errors. */
-export type Logger = Pick<Console, 'warn' | 'error'>;
 
 /** Options of `createClusterProxy()`. */
 export interface ClusterProxyOptions {
@@ -103,16 +32,26 @@ export interface ClusterProxyOptions {
   allowedOrigins?: readonly string[];
   /**
    * Milliseconds to wait for the cluster's response headers (or its `101` on an upgrade) before
-   * answering `504`. Watches and followed logs are exempt once they start. Default `60_000`.
+   * answering `504`. Watches and followed logs have no deadline once their headers arrived.
+   * Default `60_000`.
    */
+  upstreamTimeoutMs?: number;
+  /** @deprecated Since 0.2: use `upstreamTimeoutMs` (the same, in milliseconds). Removed in 0.3. */
   upstreamTimeout?: number;
+  /**
+   * The HTTP forwarder: `'undici'` (one connection pool per cluster and identity; about twice the
+   * requests per second of the other, see BENCHMARKS.md) or `'http-proxy-middleware'` (node:http's
+   * client through http-proxy-middleware). Upgrades take the same raw pipe with either.
+   * Default `'undici'`.
+   */
+  engine?: ForwardEngine;
   /**
    * Browser login sessions (`oidcSessions()`): `'user'` and `'user-then-cluster'` clusters take the
    * session's token when a request carries no other, for HTTP and upgrades alike. Default: none.
    */
   sessions?: SessionTokenSource;
-  /** Logging and auditing hooks. */
-  on?: ClusterProxyHooks;
+  /** Logging and auditing hooks: one set, or several (a metrics exporter, an audit sink, your own), called in order. */
+  on?: ClusterProxyHooks | readonly ClusterProxyHooks[];
   /** Where warnings and unexpected errors go. Default `console`. */
   logger?: Logger;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
@@ -124,7 +63,8 @@ export const DEFAULTS = {
   mountPath: '/clusters',
   tokenCookie: DEFAULT_TOKEN_COOKIE,
   allowedOrigins: [],
-  upstreamTimeout: 60_000,
+  upstreamTimeoutMs: 60_000,
+  engine: 'undici',
 } as const satisfies Partial<ClusterProxyOptions>;
 
 /** Options after validation, every default applied. */
@@ -136,14 +76,13 @@ export interface ResolvedOptions {
   tokenStore: TokenStore;
   tokenCookie: string;
   allowedOrigins: ReadonlySet<string>;
-  upstreamTimeout: number;
-  hooks: ClusterProxyHooks;
+  upstreamTimeoutMs: number;
+  engine: ForwardEngine;
+  emitter: HookEmitter;
   logger: Logger;
   now: () => number;
   sessions: SessionTokenSource | undefined;
 }
-
-const HOOK_NAMES = ['proxyReq', 'proxyRes', 'upgrade', 'error', 'resolverError'] as const;
 
 /**
  * Validates `createClusterProxy()` options once, at construction.
@@ -155,7 +94,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
   }
   checkKnownOptions(
     options,
-    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeout', 'sessions', 'on', 'logger', 'now'],
+    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'logger', 'now'],
     'createClusterProxy',
   );
   const mountPath = options.mountPath ?? DEFAULTS.mountPath;
@@ -172,25 +111,28 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
   if (typeof tokenCookie !== 'string' || !isHttpToken(tokenCookie)) {
     throw new InvalidOptionError(`tokenCookie must be a valid cookie name; got ${JSON.stringify(tokenCookie)}`);
   }
-  const upstreamTimeout = options.upstreamTimeout ?? DEFAULTS.upstreamTimeout;
-  if (typeof upstreamTimeout !== 'number' || !(upstreamTimeout > 0) || upstreamTimeout > 2_147_483_647) {
-    throw new InvalidOptionError(`upstreamTimeout must be a positive number of milliseconds; got ${String(upstreamTimeout)}`);
+  if (options.upstreamTimeoutMs !== undefined && options.upstreamTimeout !== undefined) {
+    throw new InvalidOptionError('upstreamTimeoutMs and upstreamTimeout (its deprecated name) are both given: keep upstreamTimeoutMs');
+  }
+  const timeoutName = options.upstreamTimeout === undefined ? 'upstreamTimeoutMs' : 'upstreamTimeout';
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? options.upstreamTimeout ?? DEFAULTS.upstreamTimeoutMs;
+  if (typeof upstreamTimeoutMs !== 'number' || !(upstreamTimeoutMs > 0) || upstreamTimeoutMs > 2_147_483_647) {
+    throw new InvalidOptionError(`${timeoutName} must be a positive number of milliseconds; got ${String(upstreamTimeoutMs)}`);
+  }
+  const engine = options.engine ?? DEFAULTS.engine;
+  if (engine !== 'undici' && engine !== 'http-proxy-middleware') {
+    throw new InvalidOptionError(`engine must be 'undici' or 'http-proxy-middleware'; got ${JSON.stringify(engine)}`);
   }
   const store = options.tokenStore;
   if (store !== undefined && !(['get', 'set', 'delete'] as const).every((m) => typeof store[m] === 'function')) {
     throw new InvalidOptionError('tokenStore must implement get(key), set(key, value, ttlMs) and delete(key)');
   }
-  const hooks = options.on ?? {};
-  for (const [name, hook] of Object.entries(hooks)) {
-    if (!(HOOK_NAMES as readonly string[]).includes(name)) {
-      throw new InvalidOptionError(`on.${name} is not a hook; hooks are ${HOOK_NAMES.join(', ')}`);
-    }
-    if (hook !== undefined && typeof hook !== 'function') throw new InvalidOptionError(`on.${name} must be a function`);
-  }
   const logger = options.logger ?? console;
   if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
     throw new InvalidOptionError('logger must have warn() and error() methods');
   }
+  const emitter = createHookEmitter(options.on, logger);
+  if (options.upstreamTimeout !== undefined) logger.warn('kube-cluster-proxy: the upstreamTimeout option is deprecated: use upstreamTimeoutMs');
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw new InvalidOptionError('now must be a function returning milliseconds since the epoch');
   }
@@ -207,8 +149,9 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
     tokenStore: store ?? memoryTokenStore(options.now ? { now } : {}),
     tokenCookie,
     allowedOrigins: normalizeAllowedOrigins(options.allowedOrigins ?? DEFAULTS.allowedOrigins),
-    upstreamTimeout,
-    hooks,
+    upstreamTimeoutMs,
+    engine,
+    emitter,
     logger,
     now,
   };

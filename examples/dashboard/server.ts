@@ -63,11 +63,7 @@ app.use('/clusters', proxy);
 app.get('/api/clusters', async (_req, res) => {
   const list = await proxy.listClusters();
   res.json(
-    list.map((c) => ({
-      name: c.name,
-      authMode: c.authMode ?? (c.credentials ? 'cluster' : 'user'),
-      namespace: c.context?.namespace ?? 'default',
-    })),
+    list.map((c) => ({ name: c.name, authMode: c.authMode, needsUserToken: c.needsUserToken, namespace: c.namespace ?? 'default' })),
   );
 });
 app.post('/api/login/:cluster', express.json(), (req, res) => {

@@ -322,8 +322,12 @@ function validateCredentials(credentials: unknown, where: string): ClusterCreden
   );
 }
 
+// A configuration object is validated once, whoever asks first (a resolver at start-up, or the
+// proxy at the first request for a dynamic one).
+const validated = new WeakMap<ClusterConfig, ValidatedCluster>();
+
 /**
- * Checks a cluster configuration and fills in its defaults.
+ * Checks a cluster configuration and fills in its defaults, once per configuration object.
  * @param where how the configuration is named in error messages, e.g. `clusters[0]`.
  * @throws {InvalidOptionError} naming the option and the rule it breaks.
  */
@@ -331,6 +335,14 @@ export function validateClusterConfig(config: ClusterConfig, where: string): Val
   if (typeof config !== 'object' || config === null) {
     throw new InvalidOptionError(`${where} must be a cluster configuration object`);
   }
+  const known = validated.get(config);
+  if (known) return known;
+  const result = validateFresh(config, where);
+  validated.set(config, result);
+  return result;
+}
+
+function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
   if (typeof config.name !== 'string') throw new InvalidOptionError(`${where}.name must be a string`);
   checkKnownOptions(
     config,

@@ -69,7 +69,7 @@ describe('the example dashboard with a kubeconfig', () => {
       expect(withFile.output()).toContain(`Clusters: from kubeconfig ${file}: from-file`);
       const res = await fetch(`${withFile.base}/clusters/from-file/api/v1/namespaces/default/pods`);
       expect(res.status).toBe(200);
-      expect(await (await fetch(`${withFile.base}/api/clusters`)).json()).toEqual([{ name: 'from-file', authMode: 'cluster', namespace: 'default' }]);
+      expect(await (await fetch(`${withFile.base}/api/clusters`)).json()).toEqual([{ name: 'from-file', authMode: 'cluster', needsUserToken: false, namespace: 'default' }]);
     } finally {
       await withFile.stop();
       await fake.close();

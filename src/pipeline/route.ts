@@ -1,5 +1,6 @@
-import { clusterNameProblem } from './clusters/cluster-name.ts';
-import { BadRequestError } from './errors.ts';
+import type { IncomingMessage } from 'node:http';
+import { clusterNameProblem } from '../clusters/cluster-name.ts';
+import { BadRequestError, MountMismatchError } from '../errors.ts';
 
 /** A request target split into the cluster it is for and the path to send to that cluster. */
 export interface ClusterRequestPath {
@@ -9,6 +10,8 @@ export interface ClusterRequestPath {
   /** `path` without its query string, for hooks and logs. */
   pathname: string;
 }
+
+const SHAPE = '<mountPath>/<cluster>/<Kubernetes API path>, e.g. /clusters/prod/api/v1/pods';
 
 function decodeSegment(segment: string, what: string): string {
   try {
@@ -35,10 +38,12 @@ export function isUnderMount(target: string, mountPrefix: string): boolean {
  *
  * Anything that could move the request to another cluster or out of the server's path prefix (a
  * Rancher `/k8s/clusters/<id>` server) is refused: dot segments and encoded slashes or
- * backslashes, in any encoding.
+ * backslashes, in any encoding. So is an absolute-form target (`GET http://host/...`), which is
+ * for forward proxies.
  * @throws {BadRequestError} for a malformed path.
  */
 export function parseClusterPath(target: string, mountPrefix: string): ClusterRequestPath | undefined {
+  if (!target.startsWith('/')) throw new BadRequestError(`the request target must be a path: ${SHAPE}`);
   const q = target.indexOf('?');
   const pathname = q === -1 ? target : target.slice(0, q);
   const query = q === -1 ? '' : target.slice(q);
@@ -46,9 +51,7 @@ export function parseClusterPath(target: string, mountPrefix: string): ClusterRe
   const after = pathname.slice(mountPrefix.length);
   const slash = after.indexOf('/', 1);
   const rawName = slash === -1 ? after.slice(1) : after.slice(1, slash);
-  if (rawName === '') {
-    throw new BadRequestError(`the path must name a cluster: ${mountPrefix}/<cluster>/<Kubernetes API path>`);
-  }
+  if (rawName === '') throw new BadRequestError(`the path must name a cluster: ${SHAPE}`);
   const cluster = rawName.includes('%') ? decodeSegment(rawName, 'the cluster name') : rawName;
   const problem = clusterNameProblem(cluster);
   if (problem) throw new BadRequestError(`invalid cluster name in the path: ${problem}`);
@@ -62,4 +65,14 @@ export function parseClusterPath(target: string, mountPrefix: string): ClusterRe
     if (/[/\\]/.test(decoded)) throw new BadRequestError('the path must not contain encoded "/" or "\\"', { cluster });
   }
   return { cluster, path: rest + query, pathname: rest };
+}
+
+/**
+ * The setup mistake of mounting the proxy at another path than its `mountPath` (Express sets
+ * `req.baseUrl`), or `undefined` when the mount is right or unknown (`node:http`).
+ */
+export function mountMismatch(req: IncomingMessage, mountPrefix: string, mountPath: string): MountMismatchError | undefined {
+  const baseUrl = (req as { baseUrl?: string }).baseUrl;
+  if (!baseUrl || mountPrefix.toLowerCase().startsWith(baseUrl.toLowerCase())) return undefined;
+  return new MountMismatchError(`the proxy is mounted at "${baseUrl}" but its mountPath option is "${mountPath}"; pass the same path to both`);
 }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { clientResponseHeaders, connectionTokens, hasRequestBody, upstreamRequestHeaders } from '../../src/proxy/headers.ts';
+import { clientResponseHeaders, connectionTokens, hasRequestBody, upstreamRequestHeaders } from '../../src/forward/headers.ts';
 
 describe('upstreamRequestHeaders', () => {
   it('leaves out hop-by-hop headers, those named in Connection, cookies, Authorization and the subprotocol header', () => {

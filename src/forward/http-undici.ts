@@ -1,0 +1,102 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
+import type { ValidatedCluster } from '../clusters/cluster-config.ts';
+import type { ClientCertificate } from '../credentials/cluster-credentials.ts';
+import { UpstreamTimeoutError } from '../errors.ts';
+import type { Exchange } from '../pipeline/exchange.ts';
+import type { Deadlines } from './deadlines.ts';
+import { clientResponseHeaders } from './headers.ts';
+import type { HttpForwarder } from './http-forwarder.ts';
+import type { ForwardObserver } from './observer.ts';
+import { displayServer } from './upstream-error.ts';
+import { upstreamPath } from './upstream-path.ts';
+
+/**
+ * An HTTP forwarder on one undici connection pool, made once per cluster and identity route:
+ * keep-alive connections with the cluster's TLS settings, the client certificate only when given.
+ * Bodies stream both ways with backpressure and are never buffered; the deadline covers the wait
+ * for the response headers only, so watches and followed logs run as long as they last.
+ */
+export function createUndiciForwarder(
+  cluster: ValidatedCluster,
+  certificate: ClientCertificate | undefined,
+  observer: ForwardObserver,
+  deadlines: Deadlines,
+): HttpForwarder {
+  const connector = buildConnector({
+    ...(cluster.ca === undefined ? {} : { ca: cluster.ca }),
+    ...(certificate ?? {}),
+    rejectUnauthorized: !cluster.insecureSkipTLSVerify,
+  });
+  const { tlsServerName } = cluster;
+  const pool = new Pool(cluster.server.origin, {
+    // undici names the server by the request's Host otherwise: tlsServerName must win, for SNI and
+    // for the name the certificate is verified against.
+    connect: tlsServerName === undefined ? connector : (options, callback) => connector({ ...options, servername: tlsServerName }, callback),
+    // The proxy's own deadline covers the headers; a stream has none once it started.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+
+  function forward(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
+    let controller: Dispatcher.DispatchController | undefined;
+    let done = false;
+    const deadline = deadlines.start(exchange.timeoutMs, () =>
+      controller?.abort(
+        new UpstreamTimeoutError(cluster.name, `cluster "${cluster.name}" (${displayServer(cluster)}) did not answer within ${exchange.timeoutMs} ms`),
+      ),
+    );
+    // The client went away: the request to the cluster is cancelled (a watch stops at once).
+    const onClose = () => {
+      if (!done) controller?.abort(new Error('the client went away'));
+    };
+    res.once('close', onClose);
+    const finish = () => {
+      done = true;
+      deadline.stop();
+      res.off('close', onClose);
+    };
+    const { 'transfer-encoding': _chunked, ...headers } = exchange.headers;
+    pool.dispatch(
+      {
+        origin: cluster.server.origin,
+        path: upstreamPath(cluster.server, exchange.path),
+        method: exchange.method,
+        headers: headers as Record<string, string | string[]>,
+        body: exchange.hasBody ? req : null,
+      },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (res.destroyed) c.abort(new Error('the client went away'));
+        },
+        onResponseStart(c, statusCode, responseHeaders, statusMessage) {
+          deadline.stop();
+          observer.response(exchange, statusCode);
+          res.writeHead(statusCode, statusMessage, clientResponseHeaders(responseHeaders) as never);
+          // Streams are written through as they arrive.
+          res.flushHeaders();
+          res.on('drain', () => c.resume());
+        },
+        onResponseData(c, chunk) {
+          if (!res.write(chunk)) c.pause();
+        },
+        onResponseEnd() {
+          finish();
+          res.end();
+        },
+        onResponseError(_c, error) {
+          finish();
+          if (res.headersSent) res.destroy(); // a cut stream, never a truncated body passed off as complete
+          else observer.failure(exchange, error, res);
+        },
+      },
+    );
+  }
+
+  return {
+    forward,
+    retire: () => void pool.close().catch(() => {}),
+    close: () => pool.destroy().catch(() => {}),
+  };
+}

@@ -1,0 +1,22 @@
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Exchange } from '../pipeline/exchange.ts';
+
+/**
+ * What every forwarder (HTTP engines and the upgrade pipe) reports back to the pipeline: one
+ * observer, so that hooks, `401` feedback and error answers are the same whichever way a request
+ * went.
+ */
+export interface ForwardObserver {
+  /** The cluster's response headers arrived; for an upgrade, the cluster refused it (anything but `101`). */
+  response(exchange: Exchange, statusCode: number): void;
+  /** The cluster switched protocols; `socket` (the client's) is now piped to it. */
+  opened(exchange: Exchange, socket: Duplex, protocol: string | undefined): void;
+  /** An upgraded connection ended. */
+  closed(exchange: Exchange, socket: Duplex): void;
+  /**
+   * The exchange failed before the cluster answered: `client` still awaits an answer (a response
+   * whose headers may already be sent, which is then cut, or an upgrade's raw socket).
+   */
+  failure(exchange: Exchange, error: unknown, client: ServerResponse | Duplex): void;
+}

@@ -1,0 +1,128 @@
+import type { CredentialKind } from './credentials/cluster-credentials.ts';
+import type { UserTokenSource } from './credentials/user-token.ts';
+import { InvalidOptionError, type ClusterProxyError } from './errors.ts';
+
+/** Whose identity a request carried to the cluster, and where it came from. Never the credential itself. */
+export interface RequestIdentity {
+  /**
+   * `'user'`: the user's own token; `'cluster'`: the cluster's credentials; `'impersonated'`: the
+   * cluster's credentials impersonating the user whose token the proxy verified.
+   */
+  kind: 'user' | 'cluster' | 'impersonated';
+  /** Where the user's token was found (`'user'`, `'impersonated'`), or the kind of the cluster's credentials. */
+  source: UserTokenSource | CredentialKind;
+}
+
+/** What hooks learn about a proxied request. Tokens, cookies and query strings are left out. */
+export interface ProxyEvent {
+  cluster: string;
+  identity: RequestIdentity;
+  method: string;
+  /** The upstream path, relative to the cluster's server, without the query string. */
+  path: string;
+  /** Whether the request is a connection upgrade (WebSocket, SPDY). */
+  upgrade: boolean;
+}
+
+/** A response from the cluster (for an upgrade: a refusal, i.e. anything but `101`). */
+export interface ProxyResponseEvent extends ProxyEvent {
+  statusCode: number;
+  /** Milliseconds from the proxy receiving the request to the cluster's response headers. */
+  durationMs: number;
+}
+
+/** An upgraded connection opened (`101` relayed) or closed. */
+export interface UpgradeEvent extends ProxyEvent {
+  phase: 'open' | 'close';
+  /** The subprotocol the cluster chose, if any. */
+  protocol: string | undefined;
+  /** For `'close'`: how long the connection lived, in milliseconds. */
+  durationMs: number;
+}
+
+/** An error the proxy answered with a `Status`. */
+export interface ProxyErrorEvent {
+  error: ClusterProxyError;
+  cluster: string | undefined;
+  identity: RequestIdentity | undefined;
+  method: string;
+  path: string | undefined;
+  upgrade: boolean;
+}
+
+/**
+ * Hooks for logging and auditing. They run synchronously on the request path: keep them cheap.
+ * An exception thrown by a hook is logged and otherwise ignored.
+ */
+export interface ClusterProxyHooks {
+  /** Before a request is sent to the cluster, credentials attached. */
+  proxyReq?: (event: ProxyEvent) => void;
+  /** When the cluster's response headers arrive. */
+  proxyRes?: (event: ProxyResponseEvent) => void;
+  /** When an upgraded connection opens or closes. */
+  upgrade?: (event: UpgradeEvent) => void;
+  /** When the proxy answers with an error of its own. */
+  error?: (event: ProxyErrorEvent) => void;
+  /**
+   * When the cluster resolver reports a problem, e.g. a kubeconfig file that no longer parses (the
+   * last good clusters stay) or a broken context. Default: the error is logged with `logger.error`.
+   */
+  resolverError?: (event: { error: Error }) => void;
+}
+
+/** Where the proxy reports warnings and unexpected errors. */
+export type Logger = Pick<Console, 'warn' | 'error'>;
+
+type HookName = keyof ClusterProxyHooks;
+type EventOf<K extends HookName> = Parameters<NonNullable<ClusterProxyHooks[K]>>[0];
+
+const HOOK_NAMES: readonly HookName[] = ['proxyReq', 'proxyRes', 'upgrade', 'error', 'resolverError'];
+
+function isHookList(on: ClusterProxyHooks | readonly ClusterProxyHooks[]): on is readonly ClusterProxyHooks[] {
+  return Array.isArray(on);
+}
+
+/** Calls every subscribed hook set, in order; one that throws is logged and never stops the others. */
+export interface HookEmitter {
+  /** Whether any hook set listens to `name`: events are only built when someone reads them. */
+  has(name: HookName): boolean;
+  emit<K extends HookName>(name: K, event: EventOf<K>): void;
+}
+
+/**
+ * Validates the `on` option (one hooks object, or an array of them: a metrics exporter, an audit
+ * sink and the host's own) and returns the emitter the proxy reports through.
+ * @throws {InvalidOptionError} naming the hook that is unknown or not a function.
+ */
+export function createHookEmitter(on: ClusterProxyHooks | readonly ClusterProxyHooks[] | undefined, logger: Logger): HookEmitter {
+  const sets: readonly ClusterProxyHooks[] = on === undefined ? [] : isHookList(on) ? on : [on];
+  sets.forEach((set, i) => {
+    const where = Array.isArray(on) ? `on[${i}]` : 'on';
+    if (typeof set !== 'object' || set === null) throw new InvalidOptionError(`${where} must be an object of hooks`);
+    for (const [name, hook] of Object.entries(set)) {
+      if (!(HOOK_NAMES as readonly string[]).includes(name)) {
+        throw new InvalidOptionError(`${where}.${name} is not a hook; hooks are ${HOOK_NAMES.join(', ')}`);
+      }
+      if (hook !== undefined && typeof hook !== 'function') throw new InvalidOptionError(`${where}.${name} must be a function`);
+    }
+  });
+  const listeners = new Map<HookName, ((event: never) => void)[]>();
+  for (const name of HOOK_NAMES) {
+    const found = sets.flatMap((set) => (typeof set[name] === 'function' ? [set[name] as (event: never) => void] : []));
+    if (found.length > 0) listeners.set(name, found);
+  }
+  return {
+    has: (name) => listeners.has(name),
+    emit(name, event) {
+      const hooks = listeners.get(name);
+      if (!hooks) return;
+      for (const hook of hooks) {
+        try {
+          (hook as (e: typeof event) => void)(event);
+        } catch (error) {
+          logger.error(`kube-cluster-proxy: the ${name} hook threw:`, error);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ClusterProxyError, InternalProxyError } from '../errors.ts';
+import { toUpstreamError } from '../forward/upstream-error.ts';
+import type { HookEmitter, Logger } from '../hooks.ts';
+import { writeStatus, writeStatusToSocket } from '../status.ts';
+import type { Exchange } from './exchange.ts';
+import type { ClusterRequestPath } from './route.ts';
+
+/** Where a failure happened, for the `error` hook. */
+export interface FailureContext {
+  method: string;
+  upgrade: boolean;
+  exchange?: Exchange | undefined;
+  target?: ClusterRequestPath | undefined;
+}
+
+/**
+ * The one error mapper of the proxy: whatever failed, the client gets the error's Kubernetes
+ * `Status` (on a response, or as a raw HTTP/1.1 answer on an upgrade's socket) and the `error`
+ * hook hears of it. Unexpected errors are logged, and answered as internal errors.
+ */
+export function createAnswers(emitter: HookEmitter, logger: Logger) {
+  function toProxyError(error: unknown, context: FailureContext): ClusterProxyError {
+    if (error instanceof ClusterProxyError) return error;
+    if (context.exchange) return toUpstreamError(error, context.exchange.cluster);
+    logger.error('kube-cluster-proxy: unexpected error:', error);
+    const cluster = context.target?.cluster;
+    return new InternalProxyError({ ...(cluster === undefined ? {} : { cluster }), cause: error });
+  }
+
+  return {
+    /** Answers `client` with the failure's Status and reports it; never throws. */
+    fail(error: unknown, context: FailureContext, client: ServerResponse | Duplex): void {
+      const proxyError = toProxyError(error, context);
+      if (emitter.has('error')) {
+        emitter.emit('error', {
+          error: proxyError,
+          cluster: context.exchange?.cluster.name ?? proxyError.cluster ?? context.target?.cluster,
+          identity: context.exchange?.identity,
+          method: context.method,
+          path: context.exchange?.pathname ?? context.target?.pathname,
+          upgrade: context.upgrade,
+        });
+      }
+      try {
+        if ('writeHead' in client) writeStatus(client, proxyError);
+        else writeStatusToSocket(client, proxyError);
+      } catch (failed) {
+        logger.error('kube-cluster-proxy: could not answer an error:', failed);
+        client.destroy();
+      }
+    },
+  };
+}
+
+export type Answers = ReturnType<typeof createAnswers>;

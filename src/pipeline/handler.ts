@@ -1,0 +1,92 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { NotAttachedError, ProxyClosedError, RouteNotFoundError } from '../errors.ts';
+import { connectionTokens } from '../forward/headers.ts';
+import type { HookEmitter, Logger } from '../hooks.ts';
+import type { Answers } from './answer.ts';
+import { describeExchange } from './observer.ts';
+import type { Prepare, PreparedRequest } from './prepare.ts';
+import { mountMismatch, parseClusterPath, type ClusterRequestPath } from './route.ts';
+
+/** What the request handlers need from the proxy. */
+export interface HandlerDependencies {
+  mountPrefix: string;
+  mountPath: string;
+  prepare: Prepare;
+  answers: Answers;
+  emitter: HookEmitter;
+  logger: Logger;
+  /** Whether `close()` was called: later requests are answered `503`. */
+  closed(): boolean;
+}
+
+/**
+ * The two entry points, HTTP and upgrade: each routes the target, runs the one preparation step
+ * and hands the prepared request to its route's forwarder. Every refusal, synchronous or not,
+ * ends in the one error mapper.
+ */
+export function createHandlers(deps: HandlerDependencies) {
+  const { answers, emitter, mountPrefix } = deps;
+
+  function route(target: string, method: string, upgrade: boolean, client: ServerResponse | Duplex): ClusterRequestPath | undefined | false {
+    try {
+      return parseClusterPath(target, mountPrefix);
+    } catch (error) {
+      answers.fail(error, { method, upgrade }, client);
+      return false;
+    }
+  }
+
+  function run(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, client: ServerResponse | Duplex, forward: (prepared: PreparedRequest) => void): void {
+    const context = { method: req.method ?? 'GET', upgrade, target };
+    (async () => {
+      if (deps.closed()) throw new ProxyClosedError(target.cluster);
+      const prepared = await deps.prepare(req, target, upgrade);
+      if (emitter.has('proxyReq')) emitter.emit('proxyReq', describeExchange(prepared.exchange));
+      forward(prepared);
+    })().catch((error: unknown) => answers.fail(error, context, client));
+  }
+
+  function http(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void {
+    const method = req.method ?? 'GET';
+    const target = route((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', method, false, res);
+    if (target === false) return;
+    if (!target) {
+      const mistake = mountMismatch(req, mountPrefix, deps.mountPath);
+      if (mistake) {
+        deps.logger.error(`kube-cluster-proxy: ${mistake.message}`);
+        answers.fail(mistake, { method, upgrade: false }, res);
+      } else if (next) next();
+      else answers.fail(new RouteNotFoundError(deps.mountPath), { method, upgrade: false }, res);
+      return;
+    }
+    if (req.headers.upgrade !== undefined && connectionTokens(req.headers.connection).has('upgrade')) {
+      // Node hands an upgrade to the request handler when no 'upgrade' listener exists: the setup
+      // mistake behind most "exec and logs fail while HTTP works" reports. Say so rather than
+      // forward a request that the cluster cannot upgrade.
+      const mistake = new NotAttachedError(
+        `a ${req.headers.upgrade} upgrade reached the proxy's HTTP handler: call proxy.attach(server), or route upgrades to proxy.upgrade()`,
+        { cluster: target.cluster },
+      );
+      deps.logger.error(`kube-cluster-proxy: ${mistake.message}`);
+      answers.fail(mistake, { method, upgrade: true, target }, res);
+      return;
+    }
+    run(req, target, false, res, ({ route: r, exchange }) => r.http(req, res, exchange));
+  }
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A client that resets before the cluster takes over must not crash the process.
+    socket.on('error', () => {});
+    const method = req.method ?? 'GET';
+    const target = route(req.url ?? '/', method, true, socket);
+    if (target === false) return;
+    if (!target) {
+      answers.fail(new RouteNotFoundError(deps.mountPath), { method, upgrade: true }, socket);
+      return;
+    }
+    run(req, target, true, socket, ({ route: r, exchange }) => r.upgrade(req, socket, head, exchange));
+  }
+
+  return { http, upgrade };
+}

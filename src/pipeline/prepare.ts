@@ -1,0 +1,172 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { isBearerToken } from '../checks.ts';
+import { withoutBearerSubprotocol } from '../credentials/bearer-subprotocol.ts';
+import type { CredentialSource, ObtainedCredential } from '../credentials/cluster-credentials.ts';
+import { isOriginAllowed } from '../credentials/origin.ts';
+import { findUserToken, type UserToken } from '../credentials/user-token.ts';
+import {
+  BadRequestError,
+  BodyConsumedError,
+  CredentialsUnavailableError,
+  MethodNotAllowedError,
+  OriginRejectedError,
+  UnauthenticatedError,
+} from '../errors.ts';
+import { connectionTokens, hasRequestBody, upstreamRequestHeaders } from '../forward/headers.ts';
+import type { Route } from '../forward/route.ts';
+import type { SessionTokenSource } from '../sessions/oidc-sessions.ts';
+import type { Exchange } from './exchange.ts';
+import { decideIdentity, identityHeaders, type DecidedIdentity } from './identity.ts';
+import type { ClusterRequestPath } from './route.ts';
+import type { Upstream, UpstreamRegistry } from './upstreams.ts';
+
+/** Methods of the Kubernetes API; anything else is refused before a cluster is looked up. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** The upgrade protocols of the Kubernetes API: WebSocket (exec, attach, port-forward, logs, watch) and SPDY. */
+const UPGRADES = /^(websocket|spdy\/3\.1)$/i;
+
+/** A request ready to be forwarded: the exchange, and the route to forward it on. */
+export interface PreparedRequest {
+  exchange: Exchange;
+  route: Route;
+}
+
+/** What the preparation step needs from the proxy's options. */
+export interface PrepareOptions {
+  tokenCookie: string;
+  allowedOrigins: ReadonlySet<string>;
+  sessions: SessionTokenSource | undefined;
+  upstreamTimeoutMs: number;
+  now: () => number;
+}
+
+function isStreaming(path: string): boolean {
+  const q = path.indexOf('?');
+  if (q === -1) return false;
+  const params = new URLSearchParams(path.slice(q + 1));
+  const on = (name: string) => ['1', 'true'].includes(params.get(name)?.toLowerCase() ?? '');
+  return on('watch') || on('follow');
+}
+
+/** What is refused from the request line and headers alone, before any cluster is looked up. */
+function checkRequest(req: IncomingMessage, upgrade: boolean): void {
+  // An HTTP/0.9-style request line has no headers to authenticate nor framing to trust.
+  if (req.httpVersionMajor !== 1) throw new BadRequestError('the request must be HTTP/1.0 or HTTP/1.1');
+  const method = req.method ?? 'GET';
+  if (!METHODS.has(method)) throw new MethodNotAllowedError(`method ${JSON.stringify(method)} is not allowed: the Kubernetes API knows ${[...METHODS].join(', ')}`);
+  if (!upgrade) return;
+  const protocol = req.headers.upgrade ?? '';
+  if (!UPGRADES.test(protocol.trim())) {
+    throw new BadRequestError(`the upgrade to ${JSON.stringify(protocol)} is not supported: the Kubernetes API upgrades to websocket or SPDY/3.1`);
+  }
+  if (hasRequestBody(req.headers)) throw new BadRequestError('an upgrade request must not carry a body');
+}
+
+/**
+ * The single preparation step every request takes, HTTP or upgrade alike: resolve the cluster,
+ * find the user's token, decide whose identity goes upstream, obtain the credentials, and build
+ * the upstream headers. Anything refused here never reaches the cluster. The client's request is
+ * read, never changed.
+ */
+export function createPrepare(options: PrepareOptions, registry: UpstreamRegistry) {
+  async function userToken(req: IncomingMessage, upstream: Upstream, upgrade: boolean): Promise<{ token: UserToken; session?: string } | undefined> {
+    const { cluster } = upstream;
+    let found: { token: UserToken; session?: string } | undefined;
+    const fromRequest = findUserToken(req, options.tokenCookie);
+    if (fromRequest) found = { token: fromRequest };
+    else if (options.sessions) {
+      const fromSession = await options.sessions.tokenFor(req, cluster.sessionProvider);
+      if (fromSession) {
+        if (!isBearerToken(fromSession.token)) {
+          throw new UnauthenticatedError(`cluster "${cluster.name}": the login session holds a token that cannot be sent in a header: log in again`, { cluster: cluster.name });
+        }
+        found = { token: { token: fromSession.token, source: 'session' }, session: fromSession.session };
+      }
+    }
+    const source = found?.token.source;
+    // Browsers attach cookies to requests any page starts, WebSockets included.
+    if ((source === 'cookie' || source === 'session') && (upgrade || req.headers.origin !== undefined) && !isOriginAllowed(req, options.allowedOrigins)) {
+      throw new OriginRejectedError(
+        `origin ${JSON.stringify(req.headers.origin ?? null)} may not use the token cookie of cluster "${cluster.name}"; add it to allowedOrigins if it is your dashboard`,
+        { cluster: cluster.name },
+      );
+    }
+    return found;
+  }
+
+  async function obtain(credentials: CredentialSource, clusterName: string): Promise<ObtainedCredential> {
+    const credential = await credentials.obtain();
+    if (credential.token !== undefined && !isBearerToken(credential.token)) {
+      throw new CredentialsUnavailableError(
+        clusterName,
+        `cluster "${clusterName}": its ${credentials.kind} credentials gave a token with characters that cannot be sent in a header (visible ASCII only); check what they produce`,
+      );
+    }
+    return credential;
+  }
+
+  return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean): Promise<PreparedRequest> {
+    checkRequest(req, upgrade);
+    const headers: IncomingHttpHeaders = req.headers;
+    const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
+    const hasBody = !upgrade && hasRequestBody(headers);
+    if (hasBody && req.readableDidRead) {
+      throw new BodyConsumedError('the request body was already read by a body parser before the proxy: mount the proxy before express.json() and other body parsers');
+    }
+    const upstream = await registry.get(target.cluster);
+    const { cluster, access } = upstream;
+    const found = access.mode === 'cluster' ? undefined : await userToken(req, upstream, upgrade);
+    const decision = decideIdentity(access, found?.token);
+    if (decision.kind === 'refused') {
+      throw new UnauthenticatedError(
+        `cluster "${cluster.name}" needs the user's token: send "Authorization: Bearer <token>", ` +
+          `the WebSocket subprotocol "base64url.bearer.authorization.k8s.io.<token>" or the "${options.tokenCookie}" cookie` +
+          (options.sessions ? ', or log in' : ''),
+        { cluster: cluster.name },
+      );
+    }
+
+    let decided: DecidedIdentity;
+    if (decision.kind === 'user') {
+      decided = decision;
+    } else if (decision.kind === 'impersonate') {
+      // The user's token first: a refused one costs no credential fetch.
+      const verified = await decision.verifier.verify(decision.token.token);
+      const credential = await obtain(decision.credentials, cluster.name);
+      decided = { kind: 'impersonate', token: decision.token, source: decision.credentials.kind, credential, verified };
+    } else {
+      const credential = await obtain(decision.credentials, cluster.name);
+      decided = { kind: 'cluster', source: decision.credentials.kind, credential, fixed: cluster.impersonationHeaders };
+    }
+    const route = decided.kind === 'user' ? upstream.user : upstream.own(decided.credential.certificate);
+    const identity = identityHeaders(decided);
+
+    const out = upstreamRequestHeaders(headers, { upgrade, dropImpersonation: identity.dropClientImpersonation });
+    out.host = cluster.server.host;
+    if (identity.authorization !== undefined) out.authorization = identity.authorization;
+    Object.assign(out, identity.impersonation);
+    if (protocols) out['sec-websocket-protocol'] = protocols;
+
+    const exchange: Exchange = {
+      cluster,
+      identity: identity.identity,
+      credentialSource: decision.kind === 'user' ? undefined : decision.credentials,
+      credential: decided.kind === 'user' ? undefined : decided.credential,
+      method: req.method ?? 'GET',
+      path: target.path,
+      pathname: target.pathname,
+      headers: out,
+      hasBody,
+      upgrade,
+      streaming: !upgrade && isStreaming(target.path),
+      timeoutMs: options.upstreamTimeoutMs,
+      startedAt: options.now(),
+      session: found?.session,
+      clientCloses: connectionTokens(headers.connection).has('close'),
+    };
+    return { exchange, route };
+  };
+}
+
+export type Prepare = ReturnType<typeof createPrepare>;

@@ -1,0 +1,142 @@
+import { isDeepStrictEqual } from 'node:util';
+import { validateClusterConfig, type ClusterConfig, type ValidatedCluster } from '../clusters/cluster-config.ts';
+import type { ClusterResolver } from '../clusters/cluster-resolver.ts';
+import {
+  createCredentialSource,
+  type ClientCertificate,
+  type CredentialDependencies,
+  type CredentialSource,
+} from '../credentials/cluster-credentials.ts';
+import { createUserTokenVerifier, type UserTokenVerifier } from '../credentials/user-token-verifier.ts';
+import { ClusterMisconfiguredError, ClusterNotFoundError, ClusterProxyError, InternalProxyError } from '../errors.ts';
+import { createRoute, type Route, type RouteDependencies } from '../forward/route.ts';
+import type { Logger } from '../hooks.ts';
+
+/**
+ * How a cluster is reached, by `authMode`: the shapes carry exactly the sources each mode needs,
+ * so that the pipeline never assumes what validation established.
+ */
+export type ClusterAccess =
+  | { readonly mode: 'user' }
+  | { readonly mode: 'cluster' | 'user-then-cluster'; readonly credentials: CredentialSource }
+  | { readonly mode: 'impersonate'; readonly credentials: CredentialSource; readonly verifier: UserTokenVerifier };
+
+/** Everything the proxy keeps for one cluster: made once per configuration, reused by every request. */
+export interface Upstream {
+  readonly cluster: ValidatedCluster;
+  readonly access: ClusterAccess;
+  /** The route for requests carrying the user's identity (never the cluster's client certificate). */
+  readonly user: Route;
+  /**
+   * The route for requests carrying the cluster's own identity: the user route when no client
+   * certificate is involved, else one that presents `certificate`.
+   */
+  own(certificate: ClientCertificate | undefined): Route;
+  /** Every route made so far. */
+  routes(): Route[];
+}
+
+/** What the registry needs from the proxy. */
+export interface UpstreamDependencies extends CredentialDependencies, RouteDependencies {
+  logger: Logger;
+}
+
+function accessOf(cluster: ValidatedCluster, deps: CredentialDependencies): ClusterAccess {
+  const credentials = createCredentialSource(cluster, deps);
+  if (cluster.authMode === 'user' || !credentials) return { mode: 'user' };
+  if (cluster.authMode === 'impersonate' && cluster.impersonation) {
+    return { mode: 'impersonate', credentials, verifier: createUserTokenVerifier(cluster, cluster.impersonation) };
+  }
+  return { mode: cluster.authMode === 'user-then-cluster' ? 'user-then-cluster' : 'cluster', credentials };
+}
+
+const sameCertificate = (a: ClientCertificate, b: ClientCertificate) => isDeepStrictEqual(a.cert, b.cert) && isDeepStrictEqual(a.key, b.key);
+
+/**
+ * Resolves cluster names to {@link Upstream}s, keeping one per cluster while its configuration is
+ * structurally unchanged: a resolver may return a fresh, equal object on every call (a reloaded
+ * kubeconfig) without causing new connections, credential caches or exec-plugin runs.
+ */
+export function createUpstreamRegistry(resolver: ClusterResolver, deps: UpstreamDependencies) {
+  const upstreams = new Map<string, { config: ClusterConfig; upstream: Upstream }>();
+  const warnedInsecure = new Set<string>();
+
+  function build(config: ClusterConfig): Upstream {
+    let cluster: ValidatedCluster;
+    try {
+      cluster = validateClusterConfig(config, `cluster "${String(config?.name)}"`);
+    } catch (error) {
+      throw new ClusterMisconfiguredError(String(config?.name), (error as Error).message, { cause: error });
+    }
+    if (cluster.insecureSkipTLSVerify && !warnedInsecure.has(cluster.name)) {
+      warnedInsecure.add(cluster.name);
+      deps.logger.warn(`kube-cluster-proxy: cluster "${cluster.name}" has insecureSkipTLSVerify: its server certificate is not verified`);
+    }
+    const user = createRoute(cluster, undefined, deps);
+    // Certificates rotate (exec plugins): the current one and the one before, whose requests may
+    // still be in flight, keep their routes.
+    let certificateRoutes: { certificate: ClientCertificate; route: Route }[] = [];
+    return {
+      cluster,
+      access: accessOf(cluster, deps),
+      user,
+      own(certificate) {
+        if (!certificate) return user;
+        const known = certificateRoutes.find((r) => sameCertificate(r.certificate, certificate));
+        if (known) return known.route;
+        const route = createRoute(cluster, certificate, deps);
+        if (certificateRoutes.length === 2) certificateRoutes[0]!.route.retire();
+        certificateRoutes = [...certificateRoutes.slice(-1), { certificate, route }];
+        return route;
+      },
+      routes: () => [user, ...certificateRoutes.map((r) => r.route)],
+    };
+  }
+
+  const retire = (upstream: Upstream) => upstream.routes().forEach((route) => route.retire());
+
+  return {
+    /**
+     * The upstream for a cluster name.
+     * @throws {ClusterNotFoundError} when the resolver knows no such cluster.
+     * @throws {ClusterMisconfiguredError} when its configuration is invalid.
+     */
+    async get(name: string): Promise<Upstream> {
+      let config: ClusterConfig | undefined;
+      try {
+        config = await resolver.resolve(name);
+      } catch (error) {
+        if (error instanceof ClusterProxyError) throw error;
+        deps.logger.error(`kube-cluster-proxy: the cluster resolver failed for "${name}":`, error);
+        throw new InternalProxyError({ cluster: name, cause: error });
+      }
+      const known = upstreams.get(name);
+      if (config === undefined || config === null) {
+        if (known) {
+          retire(known.upstream);
+          upstreams.delete(name);
+        }
+        throw new ClusterNotFoundError(name);
+      }
+      if (config.name !== name) {
+        throw new ClusterMisconfiguredError(name, `the resolver returned a cluster named "${String(config.name)}"`);
+      }
+      if (known && (known.config === config || isDeepStrictEqual(known.config, config))) {
+        known.config = config;
+        return known.upstream;
+      }
+      const upstream = build(config);
+      if (known) retire(known.upstream);
+      upstreams.set(name, { config, upstream });
+      return upstream;
+    },
+    /** Destroys every route's connections (upgraded sockets are not theirs and stay). */
+    async close(): Promise<void> {
+      const all = [...upstreams.values()];
+      upstreams.clear();
+      await Promise.all(all.flatMap(({ upstream }) => upstream.routes().map((route) => route.close())));
+    },
+  };
+}
+
+export type UpstreamRegistry = ReturnType<typeof createUpstreamRegistry>;
