@@ -1,0 +1,359 @@
+/**
+ * What a request is in Kubernetes terms, read from its method, path and query the way
+ * kube-apiserver's RequestInfoFactory reads them before it authorizes anything. Policy, metrics and
+ * audit all key on this, so it must agree with the API server: a rule about `pods/exec` has to see
+ * exactly what the server will run, however the path is spelled.
+ */
+
+/** Kubernetes verbs a resource request can have; `''` for an HTTP method the API does not map (OPTIONS). */
+export type ResourceVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'proxy' | '';
+
+interface RequestInfoFields {
+  /** The URL path, percent-decoded as the API server decodes it, without the query. */
+  readonly path: string;
+  /** `'api'` (the core group) or `'apis'` (named groups); `''` for a non-resource request. */
+  readonly apiPrefix: string;
+  /** The API group (`'apps'`, `'batch'`); `''` for the core group and for non-resource requests. */
+  readonly apiGroup: string;
+  /** The API version (`'v1'`); `''` for a non-resource request. */
+  readonly apiVersion: string;
+  /** The namespace; `''` for cluster-scoped resources and all-namespace lists. For `namespaces/<ns>` itself: `<ns>`. */
+  readonly namespace: string;
+  /** The resource, plural and lowercase as in the URL (`'pods'`, `'deployments'`); not the kind. */
+  readonly resource: string;
+  /** The subresource (`'exec'`, `'attach'`, `'portforward'`, `'log'`, `'proxy'`, `'status'`, `'scale'`); `''` for none. */
+  readonly subresource: string;
+  /**
+   * The object's name; `''` for collections. A list or watch whose field selector requires
+   * `metadata.name=<name>` gets that name, as in kube-apiserver.
+   */
+  readonly name: string;
+  /**
+   * The path segments from the resource on: `[resource, name, subresource, ...rest]`. The rest is
+   * what the API server does not interpret, such as the path behind a `proxy` subresource.
+   * Empty for a non-resource request.
+   */
+  readonly parts: readonly string[];
+}
+
+/** A request for an API resource or subresource: under `/api/<version>/` or `/apis/<group>/<version>/`. */
+export interface ResourceRequestInfo extends RequestInfoFields {
+  readonly isResourceRequest: true;
+  /**
+   * The Kubernetes verb: from the method (POST `create`, PUT `update`, PATCH `patch`, GET and HEAD
+   * `get`, DELETE `delete`), then `list` or `watch` (`?watch=1` or `true`) for a GET without a name,
+   * `deletecollection` for a DELETE without one; `watch` or `proxy` for the legacy
+   * `/api/v1/watch/...` and `/api/v1/proxy/...` prefixes. Exec, attach and port-forward are `get`
+   * over WebSocket and `create` over SPDY: look at {@link RequestInfoFields.subresource} too.
+   */
+  readonly verb: ResourceVerb;
+  readonly apiPrefix: 'api' | 'apis';
+}
+
+/** Anything else: discovery (`/api`, `/apis`, `/apis/apps`, `/api/v1`), `/version`, `/healthz`, `/openapi/v3`, `/metrics`. */
+export interface NonResourceRequestInfo extends RequestInfoFields {
+  readonly isResourceRequest: false;
+  /** The HTTP method in lowercase (`'get'`, `'head'`, `'post'`), as kube-apiserver has it. */
+  readonly verb: string;
+  readonly apiPrefix: '';
+}
+
+/** A request as the Kubernetes API server reads it before authorizing: see {@link parseRequestInfo}. */
+export type RequestInfo = ResourceRequestInfo | NonResourceRequestInfo;
+
+const NO_PARTS: readonly string[] = Object.freeze([]);
+
+/** Subresources of `namespaces/<ns>`: anything else after a namespace is a namespaced resource. */
+const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+
+function lowerMethod(method: string): string {
+  // The common methods without allocating a lowercased copy each time.
+  switch (method) {
+    case 'GET':
+      return 'get';
+    case 'HEAD':
+      return 'head';
+    case 'POST':
+      return 'post';
+    case 'PUT':
+      return 'put';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    case 'OPTIONS':
+      return 'options';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+function methodVerb(method: string): ResourceVerb {
+  // Case-sensitive, as Go's switch on req.Method: a lowercase method maps to no verb.
+  switch (method) {
+    case 'POST':
+      return 'create';
+    case 'GET':
+    case 'HEAD':
+      return 'get';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return '';
+  }
+}
+
+function nonResource(method: string, path: string): NonResourceRequestInfo {
+  return {
+    isResourceRequest: false,
+    path,
+    verb: lowerMethod(method),
+    apiPrefix: '',
+    apiGroup: '',
+    apiVersion: '',
+    namespace: '',
+    resource: '',
+    subresource: '',
+    name: '',
+    parts: NO_PARTS,
+  };
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** Decodes `%XX` byte by byte, as Go does, with invalid UTF-8 replaced (it can name nothing real). */
+function decodeBytes(s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 37) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      const cp = s.codePointAt(i)!;
+      for (const b of Buffer.from(String.fromCodePoint(cp))) bytes.push(b);
+      if (cp > 0xffff) i++;
+    }
+  }
+  return utf8.decode(Uint8Array.from(bytes));
+}
+
+/**
+ * Percent-decodes like Go's URL unescaping: `undefined` for a `%` not followed by two hex digits
+ * (Go refuses the whole request with 400); `+` is a space only in a query.
+ */
+function percentDecode(s: string, plusIsSpace: boolean): string | undefined {
+  for (let i = s.indexOf('%'); i !== -1; i = s.indexOf('%', i + 3)) {
+    if (!isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) return undefined;
+  }
+  const t = plusIsSpace && s.includes('+') ? s.replaceAll('+', ' ') : s;
+  if (!t.includes('%')) return t;
+  try {
+    return decodeURIComponent(t);
+  } catch {
+    return decodeBytes(t);
+  }
+}
+
+/**
+ * The first value of `key` in a raw query, by Go's `url.ParseQuery` rules (what the API server
+ * reads): pairs split on `&`, a pair containing `;` or a bad escape skipped, keys and values
+ * unescaped (`+` is a space).
+ */
+function queryValue(query: string, key: string): string | undefined {
+  const n = query.length;
+  let start = 0;
+  while (start <= n) {
+    let end = query.indexOf('&', start);
+    if (end === -1) end = n;
+    let eq = -1;
+    let skip = end === start;
+    let escaped = false;
+    for (let i = start; i < end && !skip; i++) {
+      const c = query.charCodeAt(i);
+      if (c === 59) skip = true; // ';'
+      else if (c === 61 && eq === -1) eq = i; // '='
+      else if ((c === 37 || c === 43) && eq === -1) escaped = true; // '%' or '+' in the key
+    }
+    if (!skip) {
+      const keyEnd = eq === -1 ? end : eq;
+      const matches = escaped
+        ? percentDecode(query.slice(start, keyEnd), true) === key
+        : keyEnd - start === key.length && query.startsWith(key, start);
+      if (matches) {
+        const value = eq === -1 ? '' : percentDecode(query.slice(eq + 1, end), true);
+        if (value !== undefined) return value;
+      }
+    }
+    start = end + 1;
+  }
+  return undefined;
+}
+
+function paramOf(query: string | URLSearchParams | undefined, key: string): string | undefined {
+  if (typeof query === 'string') return queryValue(query.startsWith('?') ? query.slice(1) : query, key);
+  if (query instanceof URLSearchParams) return query.get(key) ?? undefined;
+  return undefined;
+}
+
+/** Go's `strconv`-style bool of the apimachinery conversion: present and not `0`/`false` is true. */
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && value !== '0' && value.toLowerCase() !== 'false';
+}
+
+/**
+ * The name a field selector pins with `metadata.name=<name>` (or `==`), by apimachinery's rules:
+ * terms split on unescaped commas and sorted, `\,` `\=` `\\` escapes in values; a selector that
+ * does not parse pins nothing, nor does a name that could not be a path segment.
+ */
+function nameFromFieldSelector(selector: string): string {
+  const terms: string[] = [];
+  let from = 0;
+  for (let i = 0; i < selector.length; i++) {
+    const c = selector.charCodeAt(i);
+    if (c === 92) i++; // '\' escapes the next character
+    else if (c === 44) {
+      terms.push(selector.slice(from, i));
+      from = i + 1;
+    }
+  }
+  terms.push(selector.slice(from));
+  terms.sort();
+  let name: string | undefined;
+  for (const term of terms) {
+    if (term === '') continue;
+    // The first operator from the left, `!=` before `==` before `=` at each position.
+    let op = 0;
+    while (op < term.length && term.charCodeAt(op) !== 61 && !(term.charCodeAt(op) === 33 && term.charCodeAt(op + 1) === 61)) op++;
+    if (op === term.length) return '';
+    const equals = term.charCodeAt(op) === 61;
+    const value = unescapeSelectorValue(term.slice(op + (equals && term.charCodeAt(op + 1) !== 61 ? 1 : 2)));
+    if (value === undefined) return '';
+    if (name === undefined && equals && term.slice(0, op) === 'metadata.name') name = value;
+  }
+  if (name === undefined || name === '.' || name === '..' || name.includes('/') || name.includes('%')) return '';
+  return name;
+}
+
+function unescapeSelectorValue(value: string): string | undefined {
+  if (!value.includes('\\') && !value.includes(',') && !value.includes('=')) return value;
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\') {
+      const next = value[++i];
+      if (next !== '\\' && next !== ',' && next !== '=') return undefined;
+      out += next;
+    } else if (c === ',' || c === '=') {
+      return undefined;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads a request the way kube-apiserver does before authorizing it (its RequestInfoFactory):
+ * resource or not, the Kubernetes verb, API group and version, namespace, resource, subresource
+ * and name.
+ *
+ * - `/api/v1/namespaces/default/pods/web-1/exec?command=sh` over GET (WebSocket) is
+ *   `{ verb: 'get', resource: 'pods', subresource: 'exec', name: 'web-1', namespace: 'default' }`;
+ *   over POST (SPDY) its verb is `create`.
+ * - `/apis/apps/v1/deployments?watch=1` is `{ verb: 'watch', apiGroup: 'apps', resource: 'deployments' }`.
+ * - `/api/v1/namespaces/prod` is `{ resource: 'namespaces', name: 'prod', namespace: 'prod' }`.
+ * - `/version`, `/api`, `/apis/apps`, `/healthz` are `{ isResourceRequest: false, verb: 'get' }`.
+ *
+ * The path is percent-decoded before it is split, as the API server decodes it, so an encoded
+ * segment cannot hide a subresource. Never throws: a path the API server would refuse outright
+ * (a bad `%` escape, `/api/v1/watch` with nothing after it) reads as a non-resource request.
+ *
+ * @param method The HTTP method, uppercase as Node gives it (`'GET'`).
+ * @param path The path as sent to the cluster, from `/`; it may carry `?query` when `query` is omitted.
+ * @param query The query string (with or without `?`) or parsed parameters; only `watch` and
+ *   `fieldSelector` are read.
+ */
+export function parseRequestInfo(method: string, path: string, query?: string | URLSearchParams): RequestInfo {
+  const verbOfMethod = typeof method === 'string' ? method : '';
+  let raw = typeof path === 'string' ? path : '';
+  const mark = raw.indexOf('?');
+  if (mark !== -1) {
+    if (query === undefined) query = raw.slice(mark + 1);
+    raw = raw.slice(0, mark);
+  }
+  const decoded = raw.includes('%') ? percentDecode(raw, false) : raw;
+  if (decoded === undefined) return nonResource(verbOfMethod, raw);
+
+  // Leading and trailing slashes are trimmed, inner empty segments kept: the API server's split.
+  let start = 0;
+  let end = decoded.length;
+  while (start < end && decoded.charCodeAt(start) === 47) start++;
+  while (end > start && decoded.charCodeAt(end - 1) === 47) end--;
+  const grouped = decoded.startsWith('apis/', start);
+  if (!grouped && !decoded.startsWith('api/', start)) return nonResource(verbOfMethod, decoded);
+
+  const parts = decoded.slice(start, end).split('/');
+  // Three segments at least past the prefix for a named group, two for the core group.
+  if (parts.length < (grouped ? 4 : 3)) return nonResource(verbOfMethod, decoded);
+  let at = 1;
+  const apiGroup = grouped ? parts[at++]! : '';
+  const apiVersion = parts[at++]!;
+
+  let verb: ResourceVerb;
+  const special = parts[at]!;
+  if (special === 'watch' || special === 'proxy') {
+    // The API server fails such a request (500) before authorizing it: nothing to name.
+    if (parts.length - at < 2) return nonResource(verbOfMethod, decoded);
+    verb = special;
+    at++;
+  } else {
+    verb = methodVerb(verbOfMethod);
+  }
+
+  let namespace = '';
+  if (parts[at] === 'namespaces' && parts.length - at > 1) {
+    namespace = parts[at + 1]!;
+    if (parts.length - at > 2 && !NAMESPACE_SUBRESOURCES.has(parts[at + 2]!)) at += 2;
+  }
+  if (at > 0) {
+    parts.copyWithin(0, at);
+    parts.length -= at;
+  }
+
+  const resource = parts[0]!;
+  let name = parts.length >= 2 ? parts[1]! : '';
+  // The legacy proxy verb takes everything after the name as the proxied path, not a subresource.
+  const subresource = parts.length >= 3 && verb !== 'proxy' ? parts[2]! : '';
+
+  if (name === '' && verb === 'get') {
+    verb = isTrue(paramOf(query, 'watch')) ? 'watch' : 'list';
+    const selector = paramOf(query, 'fieldSelector');
+    if (selector) name = nameFromFieldSelector(selector);
+  }
+  if (name === '' && verb === 'delete') verb = 'deletecollection';
+
+  return {
+    isResourceRequest: true,
+    path: decoded,
+    verb,
+    apiPrefix: grouped ? 'apis' : 'api',
+    apiGroup,
+    apiVersion,
+    namespace,
+    resource,
+    subresource,
+    name,
+    parts,
+  };
+}
