@@ -44,7 +44,7 @@ export interface ResourceRequestInfo extends RequestInfoFields {
    * `get`, DELETE `delete`), then `list` or `watch` (`?watch=1` or `true`) for a GET without a name,
    * `deletecollection` for a DELETE without one; `watch` or `proxy` for the legacy
    * `/api/v1/watch/...` and `/api/v1/proxy/...` prefixes. Exec, attach and port-forward are `get`
-   * over WebSocket and `create` over SPDY: look at {@link RequestInfoFields.subresource} too.
+   * over WebSocket and `create` over SPDY: look at `subresource` too.
    */
   readonly verb: ResourceVerb;
   readonly apiPrefix: 'api' | 'apis';
@@ -62,9 +62,6 @@ export interface NonResourceRequestInfo extends RequestInfoFields {
 export type RequestInfo = ResourceRequestInfo | NonResourceRequestInfo;
 
 const NO_PARTS: readonly string[] = Object.freeze([]);
-
-/** Subresources of `namespaces/<ns>`: anything else after a namespace is a namespaced resource. */
-const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 function lowerMethod(method: string): string {
   // The common methods without allocating a lowercased copy each time.
@@ -121,6 +118,16 @@ function nonResource(method: string, path: string): NonResourceRequestInfo {
     name: '',
     parts: NO_PARTS,
   };
+}
+
+/** Where the segment starting at `from` ends: the next `/` before `end`, or `end`. */
+function segmentEnd(s: string, from: number, end: number): number {
+  const slash = s.indexOf('/', from);
+  return slash === -1 || slash >= end ? end : slash;
+}
+
+function isSegment(s: string, from: number, stop: number, word: string): boolean {
+  return stop - from === word.length && s.startsWith(word, from);
 }
 
 function isHex(c: number): boolean {
@@ -296,39 +303,60 @@ export function parseRequestInfo(method: string, path: string, query?: string | 
   if (decoded === undefined) return nonResource(verbOfMethod, raw);
 
   // Leading and trailing slashes are trimmed, inner empty segments kept: the API server's split.
+  // The segments are walked in place; only those the result holds are sliced out.
   let start = 0;
   let end = decoded.length;
   while (start < end && decoded.charCodeAt(start) === 47) start++;
   while (end > start && decoded.charCodeAt(end - 1) === 47) end--;
-  const grouped = decoded.startsWith('apis/', start);
-  if (!grouped && !decoded.startsWith('api/', start)) return nonResource(verbOfMethod, decoded);
+  const grouped = end - start > 5 && decoded.startsWith('apis/', start);
+  if (!grouped && !(end - start > 4 && decoded.startsWith('api/', start))) return nonResource(verbOfMethod, decoded);
 
-  const parts = decoded.slice(start, end).split('/');
-  // Three segments at least past the prefix for a named group, two for the core group.
-  if (parts.length < (grouped ? 4 : 3)) return nonResource(verbOfMethod, decoded);
-  let at = 1;
-  const apiGroup = grouped ? parts[at++]! : '';
-  const apiVersion = parts[at++]!;
+  // At least three segments after `apis`, two after `api`, or it is discovery.
+  let pos = start + (grouped ? 5 : 4);
+  let stop = segmentEnd(decoded, pos, end);
+  let apiGroup = '';
+  if (grouped) {
+    if (stop === end) return nonResource(verbOfMethod, decoded);
+    apiGroup = decoded.slice(pos, stop);
+    pos = stop + 1;
+    stop = segmentEnd(decoded, pos, end);
+  }
+  if (stop === end) return nonResource(verbOfMethod, decoded);
+  const apiVersion = decoded.slice(pos, stop);
+  pos = stop + 1;
+  stop = segmentEnd(decoded, pos, end);
 
   let verb: ResourceVerb;
-  const special = parts[at]!;
-  if (special === 'watch' || special === 'proxy') {
+  const watchPrefix = isSegment(decoded, pos, stop, 'watch');
+  if (watchPrefix || isSegment(decoded, pos, stop, 'proxy')) {
     // The API server fails such a request (500) before authorizing it: nothing to name.
-    if (parts.length - at < 2) return nonResource(verbOfMethod, decoded);
-    verb = special;
-    at++;
+    if (stop === end) return nonResource(verbOfMethod, decoded);
+    verb = watchPrefix ? 'watch' : 'proxy';
+    pos = stop + 1;
+    stop = segmentEnd(decoded, pos, end);
   } else {
     verb = methodVerb(verbOfMethod);
   }
 
   let namespace = '';
-  if (parts[at] === 'namespaces' && parts.length - at > 1) {
-    namespace = parts[at + 1]!;
-    if (parts.length - at > 2 && !NAMESPACE_SUBRESOURCES.has(parts[at + 2]!)) at += 2;
+  if (stop !== end && isSegment(decoded, pos, stop, 'namespaces')) {
+    const nsStop = segmentEnd(decoded, stop + 1, end);
+    namespace = decoded.slice(stop + 1, nsStop);
+    if (nsStop !== end) {
+      const nextStop = segmentEnd(decoded, nsStop + 1, end);
+      // status and finalize belong to the namespace itself; anything else is a resource in it.
+      if (!isSegment(decoded, nsStop + 1, nextStop, 'status') && !isSegment(decoded, nsStop + 1, nextStop, 'finalize')) {
+        pos = nsStop + 1;
+        stop = nextStop;
+      }
+    }
   }
-  if (at > 0) {
-    parts.copyWithin(0, at);
-    parts.length -= at;
+
+  const parts = [decoded.slice(pos, stop)];
+  while (stop !== end) {
+    pos = stop + 1;
+    stop = segmentEnd(decoded, pos, end);
+    parts.push(decoded.slice(pos, stop));
   }
 
   const resource = parts[0]!;

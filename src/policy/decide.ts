@@ -1,7 +1,7 @@
 import type { RequestInfo } from '../pipeline/request-info.ts';
 import type { UserInfo } from '../pipeline/user.ts';
 import type { PolicyDecision } from './policy.ts';
-import { isRead, opensStreamOverGet } from './request-effect.ts';
+import { isRead, opensStream } from './request-effect.ts';
 import { ruleMatches } from './rule-matcher.ts';
 import type { CompiledPolicy, PolicyLayer } from './validate-policy.ts';
 
@@ -19,7 +19,7 @@ function quoted(text: string): string {
 function describe(request: RequestInfo): string {
   if (!request.isResourceRequest) return `${request.verb.toUpperCase()} ${quoted(request.path)}`;
   const { resource, subresource, name, namespace, apiGroup } = request;
-  const stream = (opensStreamOverGet(request) || request.verb === 'create') ? STREAM_WORDS[subresource] : undefined;
+  const stream = opensStream(request) ? STREAM_WORDS[subresource] : undefined;
   const what =
     stream !== undefined && resource === 'pods'
       ? `${stream} pod${name ? ` ${quoted(name)}` : ''}`
@@ -119,7 +119,7 @@ function authorizeFrom(layers: readonly PolicyLayer[], from: number, request: Re
  */
 export function decide(policy: CompiledPolicy | undefined, request: RequestInfo, user: UserInfo, cluster: string): PolicyDecision | Promise<PolicyDecision> {
   if (policy === undefined) return ALLOWED;
-  const stream = opensStreamOverGet(request);
+  const stream = opensStream(request);
   for (const layer of policy.layers) {
     const denial = checkRules(layer, request, user, cluster, stream);
     if (denial) return denial;

@@ -17,9 +17,9 @@ const READ_VERBS = new Set(['get', 'list', 'watch']);
  */
 const READ_SUBRESOURCES = new Set(['status', 'scale', 'log', 'ephemeralcontainers', 'resize']);
 
-/** Exec, attach or port-forward over a WebSocket: verb `get`, yet it runs commands or opens ports. */
-export function opensStreamOverGet(request: RequestInfo): boolean {
-  return request.isResourceRequest && request.verb === 'get' && STREAM_SUBRESOURCES.has(request.subresource);
+/** Exec, attach or port-forward, over WebSocket (verb `get`, yet it runs commands) or SPDY (`create`). */
+export function opensStream(request: RequestInfo): boolean {
+  return request.isResourceRequest && (request.verb === 'get' || request.verb === 'create') && STREAM_SUBRESOURCES.has(request.subresource);
 }
 
 /** Whether a request only reads: what `readOnly` lets through. */

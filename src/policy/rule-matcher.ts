@@ -97,15 +97,15 @@ function groupsMatch(groups: ReadonlySet<string>, userGroups: readonly string[])
 }
 
 /**
- * Whether `rule` matches. `streamOverGet` (exec, attach, port-forward over WebSocket, verb `get`)
- * makes the request count as `create`, its verb over SPDY, so that a rule written for one
- * transport holds for the other: a deny rule matches on `get` or `create`, an allow rule only on
- * `create`, as kube-apiserver 1.30+ also requires `create` for a WebSocket exec.
+ * Whether `rule` matches. `stream` (exec, attach, port-forward: verb `get` over WebSocket,
+ * `create` over SPDY) makes a rule written for one transport hold for the other: a deny rule
+ * matches on `get` or `create`, an allow rule only on `create`, which kube-apiserver 1.30+ also
+ * requires of a WebSocket exec.
  */
-export function ruleMatches(rule: CompiledRule, request: RequestInfo, user: UserInfo, streamOverGet: boolean, deny: boolean): boolean {
+export function ruleMatches(rule: CompiledRule, request: RequestInfo, user: UserInfo, stream: boolean, deny: boolean): boolean {
   const { verbs } = rule;
   if (verbs !== undefined) {
-    const verbOk = streamOverGet ? verbs.has('create') || (deny && verbs.has('get')) : verbs.has(request.verb);
+    const verbOk = stream ? verbs.has('create') || (deny && verbs.has('get')) : verbs.has(request.verb);
     if (!verbOk) return false;
   }
   if (request.isResourceRequest) {
