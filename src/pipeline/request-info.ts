@@ -1,3 +1,6 @@
+import { nameFromFieldSelector } from './field-selector.ts';
+import { percentDecode, queryValue } from './url-decoding.ts';
+
 /**
  * What a request is in Kubernetes terms, read from its method, path and query the way
  * kube-apiserver's RequestInfoFactory reads them before it authorizes anything. Policy, metrics and
@@ -130,83 +133,6 @@ function isSegment(s: string, from: number, stop: number, word: string): boolean
   return stop - from === word.length && s.startsWith(word, from);
 }
 
-function isHex(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: false });
-
-/** Decodes `%XX` byte by byte, as Go does, with invalid UTF-8 replaced (it can name nothing real). */
-function decodeBytes(s: string): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 37) {
-      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else if (c < 0x80) {
-      bytes.push(c);
-    } else {
-      const cp = s.codePointAt(i)!;
-      for (const b of Buffer.from(String.fromCodePoint(cp))) bytes.push(b);
-      if (cp > 0xffff) i++;
-    }
-  }
-  return utf8.decode(Uint8Array.from(bytes));
-}
-
-/**
- * Percent-decodes like Go's URL unescaping: `undefined` for a `%` not followed by two hex digits
- * (Go refuses the whole request with 400); `+` is a space only in a query.
- */
-function percentDecode(s: string, plusIsSpace: boolean): string | undefined {
-  for (let i = s.indexOf('%'); i !== -1; i = s.indexOf('%', i + 3)) {
-    if (!isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) return undefined;
-  }
-  const t = plusIsSpace && s.includes('+') ? s.replaceAll('+', ' ') : s;
-  if (!t.includes('%')) return t;
-  try {
-    return decodeURIComponent(t);
-  } catch {
-    return decodeBytes(t);
-  }
-}
-
-/**
- * The first value of `key` in a raw query, by Go's `url.ParseQuery` rules (what the API server
- * reads): pairs split on `&`, a pair containing `;` or a bad escape skipped, keys and values
- * unescaped (`+` is a space).
- */
-function queryValue(query: string, key: string): string | undefined {
-  const n = query.length;
-  let start = 0;
-  while (start <= n) {
-    let end = query.indexOf('&', start);
-    if (end === -1) end = n;
-    let eq = -1;
-    let skip = end === start;
-    let escaped = false;
-    for (let i = start; i < end && !skip; i++) {
-      const c = query.charCodeAt(i);
-      if (c === 59) skip = true; // ';'
-      else if (c === 61 && eq === -1) eq = i; // '='
-      else if ((c === 37 || c === 43) && eq === -1) escaped = true; // '%' or '+' in the key
-    }
-    if (!skip) {
-      const keyEnd = eq === -1 ? end : eq;
-      const matches = escaped
-        ? percentDecode(query.slice(start, keyEnd), true) === key
-        : keyEnd - start === key.length && query.startsWith(key, start);
-      if (matches) {
-        const value = eq === -1 ? '' : percentDecode(query.slice(eq + 1, end), true);
-        if (value !== undefined) return value;
-      }
-    }
-    start = end + 1;
-  }
-  return undefined;
-}
-
 function paramOf(query: string | URLSearchParams | undefined, key: string): string | undefined {
   if (typeof query === 'string') return queryValue(query.startsWith('?') ? query.slice(1) : query, key);
   if (query instanceof URLSearchParams) return query.get(key) ?? undefined;
@@ -216,58 +142,6 @@ function paramOf(query: string | URLSearchParams | undefined, key: string): stri
 /** Go's `strconv`-style bool of the apimachinery conversion: present and not `0`/`false` is true. */
 function isTrue(value: string | undefined): boolean {
   return value !== undefined && value !== '0' && value.toLowerCase() !== 'false';
-}
-
-/**
- * The name a field selector pins with `metadata.name=<name>` (or `==`), by apimachinery's rules:
- * terms split on unescaped commas and sorted, `\,` `\=` `\\` escapes in values; a selector that
- * does not parse pins nothing, nor does a name that could not be a path segment.
- */
-function nameFromFieldSelector(selector: string): string {
-  const terms: string[] = [];
-  let from = 0;
-  for (let i = 0; i < selector.length; i++) {
-    const c = selector.charCodeAt(i);
-    if (c === 92) i++; // '\' escapes the next character
-    else if (c === 44) {
-      terms.push(selector.slice(from, i));
-      from = i + 1;
-    }
-  }
-  terms.push(selector.slice(from));
-  terms.sort();
-  let name: string | undefined;
-  for (const term of terms) {
-    if (term === '') continue;
-    // The first operator from the left, `!=` before `==` before `=` at each position.
-    let op = 0;
-    while (op < term.length && term.charCodeAt(op) !== 61 && !(term.charCodeAt(op) === 33 && term.charCodeAt(op + 1) === 61)) op++;
-    if (op === term.length) return '';
-    const equals = term.charCodeAt(op) === 61;
-    const value = unescapeSelectorValue(term.slice(op + (equals && term.charCodeAt(op + 1) !== 61 ? 1 : 2)));
-    if (value === undefined) return '';
-    if (name === undefined && equals && term.slice(0, op) === 'metadata.name') name = value;
-  }
-  if (name === undefined || name === '.' || name === '..' || name.includes('/') || name.includes('%')) return '';
-  return name;
-}
-
-function unescapeSelectorValue(value: string): string | undefined {
-  if (!value.includes('\\') && !value.includes(',') && !value.includes('=')) return value;
-  let out = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (c === '\\') {
-      const next = value[++i];
-      if (next !== '\\' && next !== ',' && next !== '=') return undefined;
-      out += next;
-    } else if (c === ',' || c === '=') {
-      return undefined;
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 /**
