@@ -38,7 +38,7 @@ function readOnlyReason(layer: PolicyLayer, request: RequestInfo, cluster: strin
   return (
     `cluster ${quoted(cluster)} is read-only through this proxy (${layer.where}.readOnly): ` +
     `only get, list and watch are allowed, and ${describe(request)} is not a read${why}; ` +
-    "make the change with credentials of your own, or ask the proxy's operator for access that is not read-only"
+    "ask the proxy's operator if you need more than reads"
   );
 }
 
