@@ -134,7 +134,11 @@ function isSegment(s: string, from: number, stop: number, word: string): boolean
 }
 
 function paramOf(query: string | URLSearchParams | undefined, key: string): string | undefined {
-  if (typeof query === 'string') return queryValue(query.startsWith('?') ? query.slice(1) : query, key);
+  if (typeof query === 'string') {
+    // Without its letters a key can only be spelled with escapes: most queries need no scan.
+    if (!query.includes(key) && !query.includes('%')) return undefined;
+    return queryValue(query.startsWith('?') ? query.slice(1) : query, key);
+  }
   if (query instanceof URLSearchParams) return query.get(key) ?? undefined;
   return undefined;
 }

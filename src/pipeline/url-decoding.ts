@@ -45,6 +45,11 @@ export function percentDecode(s: string, plusIsSpace: boolean): string | undefin
   }
 }
 
+/** `last` if it is still at or after `from` (or there is none), else the next `char` from `from`. */
+function nextIndex(query: string, char: string, last: number, from: number): number {
+  return last !== -1 && last < from ? query.indexOf(char, from) : last;
+}
+
 /**
  * The first value of `key` in a raw query, by Go's `url.ParseQuery` rules (what the API server
  * reads): pairs split on `&`, a pair containing `;` or a bad escape skipped, keys and values
@@ -52,26 +57,29 @@ export function percentDecode(s: string, plusIsSpace: boolean): string | undefin
  */
 export function queryValue(query: string, key: string): string | undefined {
   const n = query.length;
+  // The next `;`, `=`, `%` and `+` at or after the current pair, each searched for once per
+  // occurrence: linear in the query, and native scans instead of a loop over every character.
+  let semicolon = query.indexOf(';');
+  let equals = query.indexOf('=');
+  let percent = query.indexOf('%');
+  let plus = query.indexOf('+');
   let start = 0;
-  while (start <= n) {
+  while (start < n) {
     let end = query.indexOf('&', start);
     if (end === -1) end = n;
-    let eq = -1;
-    let skip = end === start;
-    let escaped = false;
-    for (let i = start; i < end && !skip; i++) {
-      const c = query.charCodeAt(i);
-      if (c === 59) skip = true; // ';'
-      else if (c === 61 && eq === -1) eq = i; // '='
-      else if ((c === 37 || c === 43) && eq === -1) escaped = true; // '%' or '+' in the key
-    }
-    if (!skip) {
-      const keyEnd = eq === -1 ? end : eq;
-      const matches = escaped
-        ? percentDecode(query.slice(start, keyEnd), true) === key
-        : keyEnd - start === key.length && query.startsWith(key, start);
+    semicolon = nextIndex(query, ';', semicolon, start);
+    if (end > start && (semicolon === -1 || semicolon >= end)) {
+      equals = nextIndex(query, '=', equals, start);
+      const keyEnd = equals !== -1 && equals < end ? equals : end;
+      let matches = keyEnd - start === key.length && query.startsWith(key, start);
+      if (!matches) {
+        percent = nextIndex(query, '%', percent, start);
+        plus = nextIndex(query, '+', plus, start);
+        const escaped = (percent !== -1 && percent < keyEnd) || (plus !== -1 && plus < keyEnd);
+        matches = escaped && percentDecode(query.slice(start, keyEnd), true) === key;
+      }
       if (matches) {
-        const value = eq === -1 ? '' : percentDecode(query.slice(eq + 1, end), true);
+        const value = keyEnd === end ? '' : percentDecode(query.slice(keyEnd + 1, end), true);
         if (value !== undefined) return value;
       }
     }
