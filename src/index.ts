@@ -56,3 +56,6 @@ export {
 export { memoryTokenStore, type MemoryTokenStoreOptions } from './tokens/memory-token-store.ts';
 export * from './errors.ts';
 export { kubernetesStatus, type KubernetesStatus } from './status.ts';
+export { parseRequestInfo, type RequestInfo, type ResourceRequestInfo, type NonResourceRequestInfo, type ResourceVerb } from './pipeline/request-info.ts';
+export type { UserInfo, UserInfoSource, IdentityKind } from './pipeline/user.ts';
+export type { Policy, PolicyRule, PolicyAuthorize } from './policy/policy.ts';
