@@ -135,6 +135,8 @@ export interface FakeCluster {
   clusterConfig<Credentials>(name: string, credentials: Credentials): FakeClusterConfig<Credentials> & { readonly credentials: Credentials };
   /** Stops the server and closes every connection, including open watches, logs and WebSockets. */
   close(): Promise<void>;
+  /** {@link FakeCluster.close}, for `await using fake = await startFakeCluster()`: closed even when an assertion throws. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 function defaultPods(name: string): FakePod[] {
@@ -345,6 +347,17 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   const { port } = server.address() as AddressInfo;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const closed = once(server, 'close');
+      server.close();
+      streams.closeAll();
+      for (const ws of [...execSockets.clients, ...streamSockets.clients]) ws.terminate();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    })();
+    return closing;
+  };
 
   function clusterConfig(name: string): FakeClusterConfig;
   function clusterConfig<Credentials>(name: string, credentials: Credentials): FakeClusterConfig<Credentials> & { readonly credentials: Credentials };
@@ -369,16 +382,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     sendBookmarks: () => store.bookmark(),
     activeStreams: (kind) => streams.count(kind),
     clusterConfig,
-    close: () => {
-      closing ??= (async () => {
-        const closed = once(server, 'close');
-        server.close();
-        streams.closeAll();
-        for (const ws of [...execSockets.clients, ...streamSockets.clients]) ws.terminate();
-        for (const socket of sockets) socket.destroy();
-        await closed;
-      })();
-      return closing;
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -22,3 +22,8 @@ export type { AuthenticationMethod, TokenUser } from './authentication.ts';
 export type { FakeOidcOptions } from './oidc-verifier.ts';
 export type { StreamKind } from './streams.ts';
 export { runBuiltinCommand } from './commands.ts';
+export { testClient, type TestClient, type TestClientOptions, type TestResponse, type LogOptions } from './test-client.ts';
+export type { ExecOptions, ExecResult } from './client-exec.ts';
+export type { ClientStream, KubeObject, WatchEvent, WatchEventType } from './client-streams.ts';
+export { TestClientError, type KubeStatus } from './client-answer.ts';
+export { serve, type ServeOptions, type ServedProxy, type TestServer } from './test-server.ts';
