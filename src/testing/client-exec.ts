@@ -10,7 +10,7 @@ export interface ExecOptions {
    * Default: no stdin.
    */
   stdin?: string | Buffer;
-  /** The container to run in. Default: the pod's first (the server picks). */
+  /** The container to run in. Default: none, which the server accepts for a pod with one container. */
   container?: string;
   /** Ask for a terminal (`tty=true`): stderr is then merged into stdout, as in a terminal. Default: `false`. */
   tty?: boolean;

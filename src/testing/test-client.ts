@@ -36,7 +36,7 @@ export interface TestResponse<T = KubeObject> {
 export interface LogOptions {
   /** Keep the request open and stream new lines (`follow=true`). Default: `false`. */
   follow?: boolean;
-  /** The container whose log to read. Default: the pod's first (the server picks). */
+  /** The container whose log to read. Default: none, which the server accepts for a pod with one container. */
   container?: string;
   /** Only the last this many lines. Default: all. */
   tailLines?: number;
