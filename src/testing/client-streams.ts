@@ -39,19 +39,64 @@ export interface KubeObject {
 /** Bounds one watch event (a line), so that a server that never sends a newline cannot fill memory. */
 const MAX_LINE_CHARS = 16 * 1024 * 1024;
 
-async function* textChunks(res: IncomingMessage): AsyncGenerator<string> {
+/** Past this many queued characters the response is paused until the test reads on. */
+const HIGH_WATER_CHARS = 1024 * 1024;
+
+/**
+ * The response's text, read eagerly into a bounded queue: what arrived before the connection
+ * dropped (a server closing, say) is still delivered. `discard()` drops what is queued.
+ */
+function textChunks(res: IncomingMessage): { chunks: AsyncGenerator<string>; discard: () => void } {
   const decoder = new StringDecoder('utf8');
-  try {
-    for await (const chunk of res) {
-      const text = decoder.write(chunk as Buffer);
-      if (text !== '') yield text;
+  const queue: string[] = [];
+  let queued = 0;
+  let done = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const push = (text: string) => {
+    if (text === '') return;
+    queue.push(text);
+    queued += text.length;
+    if (queued > HIGH_WATER_CHARS) res.pause();
+  };
+  res.on('data', (chunk: Buffer) => {
+    push(decoder.write(chunk));
+    notify();
+  });
+  // A connection gone (closed by us or by the server) ends the stream like its end does.
+  const finish = () => {
+    if (done) return;
+    done = true;
+    push(decoder.end());
+    notify();
+  };
+  res.on('end', finish);
+  res.on('close', finish);
+  res.on('error', finish);
+  async function* chunks(): AsyncGenerator<string> {
+    for (;;) {
+      const next = queue.shift();
+      if (next !== undefined) {
+        queued -= next.length;
+        if (res.isPaused() && queued <= HIGH_WATER_CHARS / 2) res.resume();
+        yield next;
+      } else if (done) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
     }
-  } catch {
-    // The connection went away (closed by us or by the server): the stream is over.
-    return;
   }
-  const rest = decoder.end();
-  if (rest !== '') yield rest;
+  return {
+    chunks: chunks(),
+    discard: () => {
+      queue.length = 0;
+      queued = 0;
+    },
+  };
 }
 
 async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
@@ -84,12 +129,13 @@ export function parseWatchEvent<T>(line: string): WatchEvent<T> {
   return { type: type as WatchEventType, object: object as T };
 }
 
-async function* watchEvents<T>(res: IncomingMessage): AsyncGenerator<WatchEvent<T>> {
-  for await (const line of lines(textChunks(res))) yield parseWatchEvent<T>(line);
+async function* watchEvents<T>(chunks: AsyncIterable<string>): AsyncGenerator<WatchEvent<T>> {
+  for await (const line of lines(chunks)) yield parseWatchEvent<T>(line);
 }
 
-function clientStream<T>(req: ClientRequest, items: AsyncGenerator<T>): ClientStream<T> {
+function clientStream<T>(req: ClientRequest, discard: () => void, items: AsyncGenerator<T>): ClientStream<T> {
   const close = () => {
+    discard();
     if (!req.destroyed) req.destroy();
   };
   const end = async (): Promise<IteratorResult<T>> => {
@@ -109,10 +155,12 @@ function clientStream<T>(req: ClientRequest, items: AsyncGenerator<T>): ClientSt
 
 /** A watch answer as a stream of `{ type, object }` events. */
 export function watchStream<T>(req: ClientRequest, res: IncomingMessage): ClientStream<WatchEvent<T>> {
-  return clientStream(req, watchEvents<T>(res));
+  const { chunks, discard } = textChunks(res);
+  return clientStream(req, discard, watchEvents<T>(chunks));
 }
 
 /** A followed log as a stream of text chunks, as they arrive. */
 export function logStream(req: ClientRequest, res: IncomingMessage): ClientStream<string> {
-  return clientStream(req, textChunks(res));
+  const { chunks, discard } = textChunks(res);
+  return clientStream(req, discard, chunks);
 }

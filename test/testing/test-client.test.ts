@@ -211,6 +211,26 @@ describe('testClient against servers that speak older or broken protocols', () =
     }
   });
 
+  it('delivers a followed log larger than its queue bound intact, pausing the response meanwhile', async () => {
+    const line = `${'x'.repeat(1023)}\n`;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      for (let i = 0; i < 4096; i++) res.write(line);
+      res.end();
+    });
+    const url = await listen(server);
+    try {
+      const chunks = await testClient(url).logs('default', 'pod', { follow: true });
+      // Let the whole answer arrive before reading any of it.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      let length = 0;
+      for await (const chunk of chunks) length += chunk.length;
+      expect(length).toBe(4096 * 1024);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
   it('ends a watch with an error naming the line the server garbled', async () => {
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
