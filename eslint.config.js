@@ -32,4 +32,5 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  { files: ['examples/host-tests/**'], languageOptions: { globals: { fetch: 'readonly' } } },
 );
