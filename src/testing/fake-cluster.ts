@@ -347,17 +347,6 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   const { port } = server.address() as AddressInfo;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      const closed = once(server, 'close');
-      server.close();
-      streams.closeAll();
-      for (const ws of [...execSockets.clients, ...streamSockets.clients]) ws.terminate();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    })();
-    return closing;
-  };
 
   function clusterConfig(name: string): FakeClusterConfig;
   function clusterConfig<Credentials>(name: string, credentials: Credentials): FakeClusterConfig<Credentials> & { readonly credentials: Credentials };
@@ -365,7 +354,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     return credentials === undefined ? { name, server: url, ca: authority.cert } : { name, server: url, ca: authority.cert, credentials };
   }
 
-  return {
+  const fake: FakeCluster = {
     url,
     port,
     ca: authority.cert,
@@ -382,7 +371,18 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     sendBookmarks: () => store.bookmark(),
     activeStreams: (kind) => streams.count(kind),
     clusterConfig,
-    close,
-    [Symbol.asyncDispose]: close,
+    close: () => {
+      closing ??= (async () => {
+        const closed = once(server, 'close');
+        server.close();
+        streams.closeAll();
+        for (const ws of [...execSockets.clients, ...streamSockets.clients]) ws.terminate();
+        for (const socket of sockets) socket.destroy();
+        await closed;
+      })();
+      return closing;
+    },
+    [Symbol.asyncDispose]: () => fake.close(),
   };
+  return fake;
 }
