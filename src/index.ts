@@ -1,5 +1,7 @@
 // The public types use Node's (Buffer, node:http): consumers need @types/node.
 /// <reference types="node" preserve="true" />
+// First, so that an old Node fails with a message naming the version it needs.
+import './node-version.ts';
 export { createClusterProxy, type ClusterProxy } from './create-cluster-proxy.ts';
 export { DEFAULTS, type ClusterProxyOptions } from './options.ts';
 export type {

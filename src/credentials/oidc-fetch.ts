@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { getCACertificates } from 'node:tls';
+// A namespace import: a named one would fail to link on Node < 22.15 before the version check runs.
+import * as tls from 'node:tls';
 import type { CustomFetch } from 'openid-client';
 
 // Statuses whose Response must have a null body (the constructor throws otherwise).
@@ -22,7 +23,7 @@ function toResponse(res: IncomingMessage, body: Buffer): Response {
  */
 export function createIssuerFetch(ca: string | Buffer | undefined): CustomFetch {
   // A `ca` replaces Node's trust store: keep its default one (bundled roots plus NODE_EXTRA_CA_CERTS).
-  const trusted = ca === undefined ? undefined : [...getCACertificates('default'), ca.toString()];
+  const trusted = ca === undefined ? undefined : [...tls.getCACertificates('default'), ca.toString()];
   return async (url, options) => {
     const target = new URL(url);
     // Normalizes every body type fetch accepts (form parameters, text, bytes) to bytes.

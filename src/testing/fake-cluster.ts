@@ -135,6 +135,8 @@ export interface FakeCluster {
   clusterConfig<Credentials>(name: string, credentials: Credentials): FakeClusterConfig<Credentials> & { readonly credentials: Credentials };
   /** Stops the server and closes every connection, including open watches, logs and WebSockets. */
   close(): Promise<void>;
+  /** {@link FakeCluster.close}, for `await using fake = await startFakeCluster()`: closed even when an assertion throws. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 function defaultPods(name: string): FakePod[] {
@@ -352,7 +354,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     return credentials === undefined ? { name, server: url, ca: authority.cert } : { name, server: url, ca: authority.cert, credentials };
   }
 
-  return {
+  const fake: FakeCluster = {
     url,
     port,
     ca: authority.cert,
@@ -380,5 +382,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       })();
       return closing;
     },
+    [Symbol.asyncDispose]: () => fake.close(),
   };
+  return fake;
 }

@@ -1,5 +1,7 @@
 // The public types use Node's (Buffer, node:http): consumers need @types/node.
 /// <reference types="node" preserve="true" />
+// First, so that an old Node fails with a message naming the version it needs.
+import '../node-version.ts';
 export {
   createCertificateAuthority,
   type CertificateAndKey,
@@ -20,3 +22,8 @@ export type { AuthenticationMethod, TokenUser } from './authentication.ts';
 export type { FakeOidcOptions } from './oidc-verifier.ts';
 export type { StreamKind } from './streams.ts';
 export { runBuiltinCommand } from './commands.ts';
+export { testClient, type TestClient, type TestClientOptions, type TestResponse, type LogOptions } from './test-client.ts';
+export type { ExecOptions, ExecResult } from './client-exec.ts';
+export type { ClientStream, KubeObject, WatchEvent, WatchEventType } from './client-streams.ts';
+export { TestClientError, type KubeStatus } from './client-answer.ts';
+export { serve, type ServeOptions, type ServedProxy, type TestServer } from './test-server.ts';
