@@ -22,7 +22,7 @@ const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 32);
 
 const child = spawn(process.execPath, ['--conditions=kcp-source', new URL('./fake-cluster.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
 const fake = await new Promise<{ url: string; ca: string; token: string }>((resolve) =>
-  createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as { url: string; ca: string; token: string })),
+  createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as { url: string; ca: string; token: string })),
 );
 
 const proxy = createClusterProxy({ clusters: [{ name: 'bench', server: fake.url, ca: fake.ca, credentials: { token: fake.token } }] });

@@ -58,6 +58,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     logger,
     onError: (error) => logger.error('kube-cluster-proxy: token store error:', error),
     engine: resolved.engine,
+    policy: resolved.policy,
     observer,
     deadlines,
   });

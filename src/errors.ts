@@ -27,6 +27,7 @@ export type ClusterProxyErrorCode =
   | 'ERR_NOT_ATTACHED'
   | 'ERR_MOUNT_MISMATCH'
   | 'ERR_BODY_CONSUMED'
+  | 'ERR_POLICY_DENIED'
   | 'ERR_INTERNAL';
 
 /** Kubernetes `metav1.StatusReason` values used by the proxy. */
@@ -61,6 +62,7 @@ const STATUS: Record<ClusterProxyErrorCode, { code: number; reason: StatusReason
   ERR_NOT_ATTACHED: { code: 500, reason: 'InternalError' },
   ERR_MOUNT_MISMATCH: { code: 500, reason: 'InternalError' },
   ERR_BODY_CONSUMED: { code: 500, reason: 'InternalError' },
+  ERR_POLICY_DENIED: { code: 403, reason: 'Forbidden' },
   ERR_INTERNAL: { code: 500, reason: 'InternalError' },
 };
 
@@ -236,6 +238,13 @@ export class MountMismatchError extends ClusterProxyError {
 export class BodyConsumedError extends ClusterProxyError {
   constructor(message: string) {
     super('ERR_BODY_CONSUMED', message);
+  }
+}
+
+/** The proxy's `policy` denied the request; it never reached the cluster (403). The message is the policy's reason. */
+export class PolicyDeniedError extends ClusterProxyError {
+  constructor(message: string, options?: { cluster?: string }) {
+    super('ERR_POLICY_DENIED', message, options);
   }
 }
 

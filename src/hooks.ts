@@ -1,6 +1,8 @@
 import type { CredentialKind } from './credentials/cluster-credentials.ts';
 import type { UserTokenSource } from './credentials/user-token.ts';
 import { InvalidOptionError, type ClusterProxyError } from './errors.ts';
+import type { RequestInfo } from './pipeline/request-info.ts';
+import type { UserInfo } from './pipeline/user.ts';
 
 /** Whose identity a request carried to the cluster, and where it came from. Never the credential itself. */
 export interface RequestIdentity {
@@ -22,6 +24,10 @@ export interface ProxyEvent {
   path: string;
   /** Whether the request is a connection upgrade (WebSocket, SPDY). */
   upgrade: boolean;
+  /** The request in Kubernetes terms, as kube-apiserver reads it (see `parseRequestInfo`). */
+  request: RequestInfo;
+  /** Who the request is for, from verified facts only; never a token. */
+  user: UserInfo;
 }
 
 /** A response from the cluster (for an upgrade: a refusal, i.e. anything but `101`). */

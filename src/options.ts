@@ -5,6 +5,8 @@ import { staticClusters } from './clusters/static-clusters.ts';
 import { normalizeAllowedOrigins } from './credentials/origin.ts';
 import { DEFAULT_TOKEN_COOKIE } from './credentials/token-cookie.ts';
 import { InvalidOptionError } from './errors.ts';
+import type { Policy } from './policy/policy.ts';
+import { validatePolicy, type CompiledPolicy } from './policy/validate-policy.ts';
 import type { ForwardEngine } from './forward/http-forwarder.ts';
 import { createHookEmitter, type ClusterProxyHooks, type HookEmitter, type Logger } from './hooks.ts';
 import { checkKnownOptions } from './known-options.ts';
@@ -52,6 +54,11 @@ export interface ClusterProxyOptions {
   sessions?: SessionTokenSource;
   /** Logging and auditing hooks: one set, or several (a metrics exporter, an audit sink, your own), called in order. */
   on?: ClusterProxyHooks | readonly ClusterProxyHooks[];
+  /**
+   * What the proxy lets through to every cluster (see `Policy`); a cluster's own `policy` applies
+   * on top, and both must allow. Default: none (everything goes to the cluster, whose RBAC decides).
+   */
+  policy?: Policy;
   /** Where warnings and unexpected errors go. Default `console`. */
   logger?: Logger;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
@@ -80,6 +87,7 @@ export interface ResolvedOptions {
   engine: ForwardEngine;
   emitter: HookEmitter;
   logger: Logger;
+  policy: CompiledPolicy | undefined;
   now: () => number;
   sessions: SessionTokenSource | undefined;
 }
@@ -94,7 +102,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
   }
   checkKnownOptions(
     options,
-    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'logger', 'now'],
+    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'logger', 'now'],
     'createClusterProxy',
   );
   const mountPath = options.mountPath ?? DEFAULTS.mountPath;
@@ -153,6 +161,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
     engine,
     emitter,
     logger,
+    policy: options.policy === undefined ? undefined : validatePolicy(options.policy, 'policy'),
     now,
   };
 }

@@ -11,8 +11,15 @@ export interface KubernetesStatus {
   message: string;
   reason: string;
   code: number;
-  details?: { name?: string; kind?: string };
+  /**
+   * `causes[0].reason` is the proxy's stable error code (`ERR_...`): what tells a client the proxy
+   * answered, not the cluster. `name` and `kind: 'cluster'` name the cluster when it is known.
+   */
+  details: { name?: string; kind?: string; causes: [{ reason: ClusterProxyError['code']; message: string }] };
 }
+
+/** Response header naming the proxy's error code on every answer the proxy makes itself; the cluster's own answers never carry it. */
+export const PROXY_ERROR_HEADER = 'x-kube-cluster-proxy-error';
 
 /** The `Status` body for an error, naming the cluster in `details` when it is known. */
 export function kubernetesStatus(error: ClusterProxyError): KubernetesStatus {
@@ -25,7 +32,10 @@ export function kubernetesStatus(error: ClusterProxyError): KubernetesStatus {
     message: error.message,
     reason,
     code,
-    ...(error.cluster === undefined ? {} : { details: { name: error.cluster, kind: 'cluster' } }),
+    details: {
+      ...(error.cluster === undefined ? {} : { name: error.cluster, kind: 'cluster' }),
+      causes: [{ reason: error.code, message: 'made by kube-cluster-proxy, not by the cluster' }],
+    },
   };
 }
 
@@ -42,7 +52,7 @@ export function writeStatus(res: ServerResponse, error: ClusterProxyError): void
     return;
   }
   const body = JSON.stringify(kubernetesStatus(error));
-  res.writeHead(error.statusCode, { ...HEADERS, ...error.headers, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(error.statusCode, { ...HEADERS, ...error.headers, [PROXY_ERROR_HEADER]: error.code, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -60,7 +70,7 @@ export function writeStatusToSocket(socket: Duplex, error: ClusterProxyError): v
   const code = error.statusCode;
   const head =
     `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'Error'}\r\n` +
-    Object.entries({ ...HEADERS, ...error.headers })
+    Object.entries({ ...HEADERS, ...error.headers, [PROXY_ERROR_HEADER]: error.code })
       .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${name}: ${v}\r\n`))
       .join('') +
     `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;

@@ -1,5 +1,7 @@
 import { InvalidOptionError } from '../errors.ts';
 import { checkKnownOptions } from '../known-options.ts';
+import type { Policy } from '../policy/policy.ts';
+import { validatePolicy, type CompiledPolicy } from '../policy/validate-policy.ts';
 import { clusterNameProblem } from './cluster-name.ts';
 
 /**
@@ -128,6 +130,12 @@ export interface ClusterConfig {
    * Default `'default'` (the top-level issuer).
    */
   sessionProvider?: string;
+  /**
+   * What the proxy lets through to this cluster (read-only, deny and allow rules, your own
+   * `authorize`), on top of the proxy-wide `policy`: both must allow. Decided before the cluster is
+   * contacted, for HTTP and upgrades alike; a denial answers `403`. Default: none.
+   */
+  policy?: Policy;
 }
 
 /** Verification of user tokens and claim mapping for `authMode: 'impersonate'`. */
@@ -184,6 +192,8 @@ export interface ValidatedCluster {
   /** For `authMode: 'impersonate'`. */
   readonly impersonation: ImpersonationConfig | undefined;
   readonly sessionProvider: string | undefined;
+  /** The cluster's own `policy`, compiled. */
+  readonly policy: CompiledPolicy | undefined;
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster', 'impersonate'];
@@ -346,7 +356,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
   if (typeof config.name !== 'string') throw new InvalidOptionError(`${where}.name must be a string`);
   checkKnownOptions(
     config,
-    ['name', 'server', 'ca', 'tlsServerName', 'insecureSkipTLSVerify', 'credentials', 'authMode', 'impersonate', 'context', 'impersonation', 'sessionProvider'],
+    ['name', 'server', 'ca', 'tlsServerName', 'insecureSkipTLSVerify', 'credentials', 'authMode', 'impersonate', 'context', 'impersonation', 'sessionProvider', 'policy'],
     `${where} ("${config.name}")`,
   );
   const nameProblem = clusterNameProblem(config.name);
@@ -418,6 +428,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
     impersonationHeaders: config.impersonate === undefined ? {} : impersonationHeaders(config.impersonate, where),
     impersonation,
     sessionProvider: config.sessionProvider,
+    policy: config.policy === undefined ? undefined : validatePolicy(config.policy, `${where}.policy`),
   };
 }
 

@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import type { CredentialSource, ObtainedCredential } from '../credentials/cluster-credentials.ts';
 import type { RequestIdentity } from '../hooks.ts';
+import type { RequestInfo } from './request-info.ts';
+import type { UserInfo } from './user.ts';
 
 /**
  * One request on its way through the pipeline, once the cluster and identity are known: what the
@@ -10,6 +12,10 @@ import type { RequestIdentity } from '../hooks.ts';
 export interface Exchange {
   readonly cluster: ValidatedCluster;
   readonly identity: RequestIdentity;
+  /** What the request is in Kubernetes terms (verb, resource, namespace, ...). */
+  readonly request: RequestInfo;
+  /** Who the request is for, as far as the proxy verified it. */
+  readonly user: UserInfo;
   /** The cluster's credential source, when its credentials were used: told about a `401`. */
   readonly credentialSource: CredentialSource | undefined;
   /** What `credentialSource` gave this request. */

@@ -4,6 +4,7 @@ import type { UserToken } from '../credentials/user-token.ts';
 import type { UserTokenVerifier, VerifiedUser } from '../credentials/user-token-verifier.ts';
 import type { RequestIdentity } from '../hooks.ts';
 import type { ClusterAccess } from './upstreams.ts';
+import type { UserInfo } from './user.ts';
 
 /**
  * Whose identity a request takes to the cluster, decided from the cluster's `authMode` and the
@@ -83,4 +84,22 @@ export function identityHeaders(decided: DecidedIdentity): IdentityHeaders {
     },
     dropClientImpersonation: true,
   };
+}
+
+/** A decision with the user verified, when verification was due: who the request is for. */
+export type VerifiedDecision = Exclude<IdentityDecision, { kind: 'refused' | 'impersonate' }> | (Extract<IdentityDecision, { kind: 'impersonate' }> & { verified: VerifiedUser });
+
+/**
+ * Who the request is for, from verified facts only: the verified claims in `'impersonate'` mode,
+ * the cluster's name for its own credentials, and nobody known for an opaque user token. Pure.
+ */
+export function userOf(who: VerifiedDecision, cluster: string): UserInfo {
+  switch (who.kind) {
+    case 'impersonate':
+      return { name: who.verified.user, groups: who.verified.groups, kind: 'impersonated', source: 'verified-token' };
+    case 'cluster':
+      return { name: cluster, groups: [], kind: 'cluster', source: 'cluster' };
+    case 'user':
+      return { name: undefined, groups: [], kind: 'user', source: 'unknown' };
+  }
 }

@@ -13,6 +13,8 @@ export function describeExchange(exchange: Exchange): ProxyEvent {
     method: exchange.method,
     path: exchange.pathname,
     upgrade: exchange.upgrade,
+    request: exchange.request,
+    user: exchange.user,
   };
 }
 

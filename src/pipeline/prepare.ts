@@ -10,13 +10,17 @@ import {
   CredentialsUnavailableError,
   MethodNotAllowedError,
   OriginRejectedError,
+  PolicyDeniedError,
   UnauthenticatedError,
 } from '../errors.ts';
 import { connectionTokens, hasRequestBody, upstreamRequestHeaders } from '../forward/headers.ts';
 import type { Route } from '../forward/route.ts';
+import type { Logger } from '../hooks.ts';
 import type { SessionTokenSource } from '../sessions/oidc-sessions.ts';
 import type { Exchange } from './exchange.ts';
-import { decideIdentity, identityHeaders, type DecidedIdentity } from './identity.ts';
+import { decide } from '../policy/decide.ts';
+import { decideIdentity, identityHeaders, userOf, type DecidedIdentity, type VerifiedDecision } from './identity.ts';
+import { parseRequestInfo } from './request-info.ts';
 import type { ClusterRequestPath } from './route.ts';
 import type { Upstream, UpstreamRegistry } from './upstreams.ts';
 
@@ -38,6 +42,7 @@ export interface PrepareOptions {
   allowedOrigins: ReadonlySet<string>;
   sessions: SessionTokenSource | undefined;
   upstreamTimeoutMs: number;
+  logger: Logger;
   now: () => number;
 }
 
@@ -127,17 +132,29 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
       );
     }
 
+    // The user's token first: a refused one costs no credential fetch.
+    const who: VerifiedDecision = decision.kind === 'impersonate' ? { ...decision, verified: await decision.verifier.verify(decision.token.token) } : decision;
+    const method = req.method ?? 'GET';
+    const request = parseRequestInfo(method, target.path);
+    const user = userOf(who, cluster.name);
+    if (upstream.policy) {
+      const verdict = await decide(upstream.policy, request, user, cluster.name);
+      if (!verdict.allowed) {
+        if (verdict.error !== undefined) options.logger.error(`kube-cluster-proxy: the policy of cluster "${cluster.name}" failed:`, verdict.error);
+        throw new PolicyDeniedError(verdict.reason, { cluster: cluster.name });
+      }
+    }
+
     let decided: DecidedIdentity;
-    if (decision.kind === 'user') {
-      decided = decision;
-    } else if (decision.kind === 'impersonate') {
-      // The user's token first: a refused one costs no credential fetch.
-      const verified = await decision.verifier.verify(decision.token.token);
-      const credential = await obtain(decision.credentials, cluster.name);
-      decided = { kind: 'impersonate', token: decision.token, source: decision.credentials.kind, credential, verified };
+    if (who.kind === 'user') {
+      decided = who;
     } else {
-      const credential = await obtain(decision.credentials, cluster.name);
-      decided = { kind: 'cluster', source: decision.credentials.kind, credential, fixed: cluster.impersonationHeaders };
+      const credential = await obtain(who.credentials, cluster.name);
+      const source = who.credentials.kind;
+      decided =
+        who.kind === 'impersonate'
+          ? { kind: 'impersonate', token: who.token, source, credential, verified: who.verified }
+          : { kind: 'cluster', source, credential, fixed: cluster.impersonationHeaders };
     }
     const route = decided.kind === 'user' ? upstream.user : upstream.own(decided.credential.certificate);
     const identity = identityHeaders(decided);
@@ -151,9 +168,11 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     const exchange: Exchange = {
       cluster,
       identity: identity.identity,
+      request,
+      user,
       credentialSource: decision.kind === 'user' ? undefined : decision.credentials,
       credential: decided.kind === 'user' ? undefined : decided.credential,
-      method: req.method ?? 'GET',
+      method,
       path: target.path,
       pathname: target.pathname,
       headers: out,

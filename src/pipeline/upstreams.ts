@@ -11,6 +11,7 @@ import { createUserTokenVerifier, type UserTokenVerifier } from '../credentials/
 import { ClusterMisconfiguredError, ClusterNotFoundError, ClusterProxyError, InternalProxyError } from '../errors.ts';
 import { createRoute, type Route, type RouteDependencies } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';
+import { combinePolicies, type CompiledPolicy } from '../policy/validate-policy.ts';
 
 /**
  * How a cluster is reached, by `authMode`: the shapes carry exactly the sources each mode needs,
@@ -25,6 +26,8 @@ export type ClusterAccess =
 export interface Upstream {
   readonly cluster: ValidatedCluster;
   readonly access: ClusterAccess;
+  /** The proxy-wide policy and the cluster's, as one; `undefined` when neither is set. */
+  readonly policy: CompiledPolicy | undefined;
   /** The route for requests carrying the user's identity (never the cluster's client certificate). */
   readonly user: Route;
   /**
@@ -39,6 +42,8 @@ export interface Upstream {
 /** What the registry needs from the proxy. */
 export interface UpstreamDependencies extends CredentialDependencies, RouteDependencies {
   logger: Logger;
+  /** The proxy-wide `policy`. */
+  policy: CompiledPolicy | undefined;
 }
 
 function accessOf(cluster: ValidatedCluster, deps: CredentialDependencies): ClusterAccess {
@@ -79,6 +84,7 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
     return {
       cluster,
       access: accessOf(cluster, deps),
+      policy: combinePolicies(deps.policy, cluster.policy),
       user,
       own(certificate) {
         if (!certificate) return user;

@@ -78,6 +78,8 @@ describe("authMode 'user' (no credentials)", () => {
       method: 'GET',
       path: '/api/v1/namespaces/default/pods',
       upgrade: false,
+      request: expect.objectContaining({ isResourceRequest: true, verb: 'list', resource: 'pods', namespace: 'default' }),
+      user: { name: undefined, groups: [], kind: 'user', source: 'unknown' },
     });
     expect(responses.at(-1)).toMatchObject({ cluster: 'alpha', statusCode: 200 });
   });

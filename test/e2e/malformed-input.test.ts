@@ -75,7 +75,9 @@ describe('malformed and refused input', () => {
     const { status, body } = parseRaw(raw);
     expect(status).toBe(expected);
     expect(raw).toMatch(/content-type: application\/json/i);
-    expect(body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: expected });
+    expect(body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: expected, details: { causes: [{ reason: expect.stringMatching(/^ERR_/) }] } });
+    const code = (body as { details: { causes: [{ reason: string }] } }).details.causes[0].reason;
+    expect(raw.toLowerCase()).toContain(`x-kube-cluster-proxy-error: ${code.toLowerCase()}`);
     expect(JSON.stringify(body)).not.toContain('alice-token');
     expect(fake.requests).toHaveLength(0);
   });

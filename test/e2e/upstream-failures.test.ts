@@ -121,6 +121,7 @@ describe('upstream failures', () => {
     expect(res.status).toBe(401);
     expect(res.body).toBe(body);
     expect(res.headers['x-upstream']).toBe('yes');
+    expect(res.headers['x-kube-cluster-proxy-error']).toBeUndefined();
   });
 });
 

@@ -18,6 +18,7 @@ function registry(resolve: (name: string) => ClusterConfig | undefined) {
       onError: () => {},
       logger: { warn: (message: string) => warnings.push(message), error: () => {} },
       engine: 'undici',
+      policy: undefined,
       observer: { response: () => {}, opened: () => {}, closed: () => {}, failure: () => {} },
       deadlines: createDeadlines(),
     },
