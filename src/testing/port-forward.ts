@@ -5,7 +5,8 @@ import type { StoredPod } from './pods.ts';
 import type { PortTargets } from './port-targets.ts';
 import { SpdyConnection, type SpdyStream } from './spdy/connection.ts';
 import type { SpdyHeaders } from './spdy/header-block.ts';
-import { badRequest, notFound, StatusError } from './status.ts';
+import type { StatusError } from './status.ts';
+import { badRequest, notFound } from './status.ts';
 
 /** The port-forward protocol over SPDY, by `X-Stream-Protocol-Version`. */
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';

@@ -57,7 +57,7 @@ function parseOptions(args: readonly string[]): TarOptions | string {
 }
 
 /** Adds `path` (and what is under it) to the archive under its name without the leading `/`. */
-async function addEntries(ctx: ExecContext, archive: Pack, path: string, problems: string[]): Promise<void> {
+async function addEntries(ctx: ExecContext, archive: Pack, path: string, problems: Problems): Promise<void> {
   let stat;
   try {
     stat = ctx.files.stat(path);
@@ -65,7 +65,7 @@ async function addEntries(ctx: ExecContext, archive: Pack, path: string, problem
     if (!(error instanceof FakeFileSystemError)) throw error;
   }
   if (!stat) {
-    problems.push(`${path}: Cannot stat: No such file or directory`);
+    await problems.report(`${path}: Cannot stat: No such file or directory`);
     return;
   }
   const name = pathNames(path).join('/');
@@ -87,7 +87,7 @@ function entry(archive: Pack, header: Partial<Header> & Pick<Header, 'name'>, da
 
 async function create(ctx: ExecContext, options: TarOptions): Promise<number> {
   const archive = pack();
-  const problems: string[] = [];
+  const problems = new Problems(ctx);
   const sending = (async () => {
     for await (const chunk of archive) await write(ctx.stdout, chunk as Buffer);
   })();
@@ -95,13 +95,28 @@ async function create(ctx: ExecContext, options: TarOptions): Promise<number> {
   for (const path of options.operands) await addEntries(ctx, archive, path, problems);
   archive.finalize();
   await sending;
-  return report(ctx, problems);
+  return problems.exitCode();
 }
 
-async function report(ctx: ExecContext, problems: readonly string[]): Promise<number> {
-  if (problems.length === 0) return 0;
-  await write(ctx.stderr, [...problems, 'Exiting with failure status due to previous errors'].map((line) => `tar: ${line}\n`).join(''));
-  return 2;
+/** Problems go to stderr as they happen, as GNU tar reports them; any of them makes the exit code 2. */
+class Problems {
+  readonly #ctx: ExecContext;
+  #count = 0;
+
+  constructor(ctx: ExecContext) {
+    this.#ctx = ctx;
+  }
+
+  report(text: string): Promise<void> {
+    this.#count++;
+    return write(this.#ctx.stderr, `tar: ${text}\n`);
+  }
+
+  async exitCode(): Promise<number> {
+    if (this.#count === 0) return 0;
+    await write(this.#ctx.stderr, 'tar: Exiting with failure status due to previous errors\n');
+    return 2;
+  }
 }
 
 async function readEntry(stream: AsyncIterable<unknown>, size: number): Promise<Buffer> {
@@ -116,7 +131,7 @@ async function extractOrList(ctx: ExecContext, options: TarOptions): Promise<num
   const target = ctx.files.stat(options.directory);
   if (target?.type !== 'directory') return fail(ctx, 'tar', `${options.directory}: Cannot open: ${target ? 'Not a directory' : 'No such file or directory'}`, 2);
   const archive = extract();
-  const problems: string[] = [];
+  const problems = new Problems(ctx);
   ctx.stdin.pipe(archive);
   try {
     for await (const member of archive) {
@@ -129,7 +144,7 @@ async function extractOrList(ctx: ExecContext, options: TarOptions): Promise<num
         continue;
       }
       if (names.includes('..')) {
-        problems.push(`${header.name}: Member name contains '..'`);
+        await problems.report(`${header.name}: Member name contains '..'`);
         member.resume();
         continue;
       }
@@ -144,19 +159,19 @@ async function extractOrList(ctx: ExecContext, options: TarOptions): Promise<num
             mode: options.keepPermissions ? header.mode : 0o644,
             ...(options.keepMtime && header.mtime ? { mtime: header.mtime } : {}),
           });
-        } else problems.push(`${header.name}: Cannot create ${header.type ?? 'unknown'} entries in the fake's pods`);
+        } else await problems.report(`${header.name}: Cannot create ${header.type} entries in the fake's pods`);
       } catch (error) {
         if (!(error instanceof FakeFileSystemError)) throw error;
-        problems.push(`${header.name}: Cannot write: ${error.message.slice(error.message.lastIndexOf(': ') + 2)}`);
+        await problems.report(`${header.name}: Cannot write: ${error.message.slice(error.message.lastIndexOf(': ') + 2)}`);
       }
       member.resume();
     }
   } catch (error) {
     ctx.stdin.unpipe(archive);
     ctx.stdin.resume();
-    problems.push(`This does not look like a tar archive (${(error as Error).message})`);
+    await problems.report(`This does not look like a tar archive (${(error as Error).message})`);
   }
-  return report(ctx, problems);
+  return problems.exitCode();
 }
 
 export const TAR_COMMANDS: Readonly<Record<string, Command>> = {

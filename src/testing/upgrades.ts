@@ -40,9 +40,14 @@ export class UpgradeRoutes {
   readonly #portForwardSockets = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    handleProtocols: (protocols) =>
-      protocols.has(TUNNEL_PROTOCOL) ? TUNNEL_PROTOCOL : (PORT_FORWARD_CHANNEL_PROTOCOLS.find((protocol) => protocols.has(protocol.name))?.name ?? false),
+    handleProtocols: (protocols) => PORT_FORWARD_CHANNEL_PROTOCOLS.find((protocol) => protocols.has(protocol.name))?.name ?? false,
   });
+  /**
+   * `SPDY/3.1+portforward.k8s.io` is not an RFC 6455 token ('/' is a separator), so ws refuses it:
+   * the tunnel's upgrades go through without the header, which is echoed here instead.
+   */
+  readonly #tunnelSockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  readonly #tunnelRequests = new WeakSet<IncomingMessage>();
   readonly #streamSockets = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -51,6 +56,9 @@ export class UpgradeRoutes {
 
   constructor(context: UpgradeContext) {
     this.#context = context;
+    this.#tunnelSockets.on('headers', (headers: string[], req: IncomingMessage) => {
+      if (this.#tunnelRequests.has(req)) headers.push(`Sec-WebSocket-Protocol: ${TUNNEL_PROTOCOL}`);
+    });
   }
 
   async serve(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo): Promise<void> {
@@ -74,7 +82,7 @@ export class UpgradeRoutes {
 
   /** Ends every WebSocket (the fake is closing). */
   close(): void {
-    for (const server of [this.#execSockets, this.#portForwardSockets, this.#streamSockets]) {
+    for (const server of [this.#execSockets, this.#portForwardSockets, this.#tunnelSockets, this.#streamSockets]) {
       for (const ws of server.clients) ws.terminate();
     }
   }
@@ -133,7 +141,10 @@ export class UpgradeRoutes {
     const streams = this.#context.api.streams;
     req.method = 'GET';
     if (offered.includes(TUNNEL_PROTOCOL)) {
-      this.#portForwardSockets.handleUpgrade(req, socket, head, (ws) => {
+      // A view of the request without the header; the request log keeps it as received.
+      const withoutProtocol = Object.create(req, { headers: { value: { ...req.headers, 'sec-websocket-protocol': undefined } } }) as IncomingMessage;
+      this.#tunnelRequests.add(withoutProtocol);
+      this.#tunnelSockets.handleUpgrade(withoutProtocol, socket, head, (ws) => {
         const release = streams.open('portforward', () => ws.terminate());
         ws.once('close', release);
         serveSpdyPortForward(createWebSocketStream(ws), Buffer.alloc(0), pod, () => runtimes.get(pod).ports);
