@@ -31,7 +31,10 @@ export interface ExecContext {
   readonly files: FakeFileSystem;
   /** The last terminal size the client sent, if any. */
   readonly terminalSize: TerminalSize | undefined;
-  /** Resolves with the next terminal size the client sends, or `undefined` if the session ends first. */
+  /**
+   * Resolves with the next terminal size the client sends, or `undefined` if the session ends
+   * first. Sizes sent together wake it once: read `terminalSize` then for the latest.
+   */
   nextResize(): Promise<TerminalSize | undefined>;
   /** Aborted when the client disconnects or the fake cluster closes. */
   readonly signal: AbortSignal;

@@ -1,4 +1,5 @@
 import { PassThrough, Writable } from 'node:stream';
+import { runBuiltinCommand } from './commands.ts';
 import type { ExecContext, ExecHandler, TerminalSize } from './exec-context.ts';
 import type { FakeFileSystem } from './file-tree.ts';
 
@@ -91,7 +92,7 @@ export class MainProcess {
       nextResize: () => (abort.signal.aborted ? Promise.resolve(undefined) : new Promise((resolve) => resizeWaiters.add(resolve))),
       signal: abort.signal,
       exit: (code) => exit(code),
-      builtin: () => Promise.resolve(this.#run(ctx)).then((code) => code ?? 0),
+      builtin: () => runBuiltinCommand(ctx),
     };
     Promise.resolve(this.#run(ctx)).then(
       (code) => exit(typeof code === 'number' ? code : 0),
@@ -111,7 +112,11 @@ export class MainProcess {
   }
 
   async #followResizes(running: Running, session: ExecContext): Promise<void> {
-    for (let size = await session.nextResize(); size && this.#running === running; size = await session.nextResize()) this.#resize(running, size);
+    // The latest size, not the awaited one: two resizes in one read (kubectl attach sends size+1,
+    // then the size, to make the program redraw) wake this loop once.
+    for (let size = await session.nextResize(); size && this.#running === running; size = await session.nextResize()) {
+      this.#resize(running, session.terminalSize ?? size);
+    }
   }
 }
 

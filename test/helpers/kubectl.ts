@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,8 @@ export interface KubectlWorld {
   env(context: KubectlContext, extra?: Record<string, string>): NodeJS.ProcessEnv;
   /** Runs kubectl to completion (20 s at most), stdin given or closed. */
   run(context: KubectlContext, args: string[], options?: { env?: Record<string, string>; input?: string }): Promise<KubectlResult>;
+  /** A client-node KubeConfig for `context`, read from the same kubeconfig file kubectl uses. */
+  kubeConfig(context: KubectlContext): KubeConfig;
   /** Starts a long-running kubectl (port-forward); the caller kills it. */
   start(context: KubectlContext, args: string[], env?: Record<string, string>): ChildProcessWithoutNullStreams;
   close(): Promise<void>;
@@ -100,6 +103,12 @@ export async function startKubectlWorld(options: FakeClusterOptions = {}): Promi
     dir,
     env,
     start,
+    kubeConfig: (name) => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(join(dir, 'config'));
+      kc.setCurrentContext(name);
+      return kc;
+    },
     run: (name, args, { env: extra, input } = {}) =>
       new Promise((resolve, reject) => {
         const child = start(name, args, extra);
