@@ -21,7 +21,7 @@ describe('kubectl cp a 5 MiB file to a pod and back', () => {
   const runs = [...CONTEXTS.map(({ context }) => ({ context, transport: 'WebSocket' as const })), { context: 'user' as const, transport: 'SPDY' as const }];
   for (const { context, transport } of runs) {
     it(`${context}, ${transport}`, async () => {
-      const env = transport === 'SPDY' ? { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } : {};
+      const env: Record<string, string> = transport === 'SPDY' ? { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } : {};
       const remote = `/tmp/${context}-${transport}.bin`;
       const up = await world.run(context, ['cp', 'random.bin', `files:${remote}`], { env });
       expect(up).toMatchObject({ code: 0, stderr: '' });

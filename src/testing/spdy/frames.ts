@@ -98,11 +98,14 @@ export class FrameReader {
   readonly #chunks: Buffer[] = [];
   #length = 0;
   readonly #maxControl: number;
+  /** The highest stream id a SYN_STREAM (or, read by a client, SYN_REPLY) named: DATA beyond it is for a stream never opened. */
+  #highestStream = 0;
 
   /**
    * @param maxControl largest control frame payload accepted, in bytes (they carry compressed
    *   header blocks, so this also bounds what one block inflates to). Data frames may use the whole
-   *   24-bit length.
+   *   24-bit length, but one for a stream never opened is refused at its header rather than
+   *   waiting for up to 16 MiB of what may be garbage.
    */
   constructor(maxControl: number) {
     this.#maxControl = maxControl;
@@ -117,16 +120,19 @@ export class FrameReader {
       if (this.#length < HEADER_SIZE) return frames;
       const head = this.#peek(HEADER_SIZE);
       const length = head.readUInt32BE(4) & MAX_FRAME_PAYLOAD;
-      if ((head[0] ?? 0) & 0x80 && length > this.#maxControl) {
+      const first = head.readUInt32BE(0);
+      if ((first & 0x8000_0000) !== 0 && length > this.#maxControl) {
         throw new SpdyProtocolError(`control frame of ${length} bytes exceeds the limit of ${this.#maxControl}`);
       }
+      if ((first & 0x8000_0000) === 0 && first > this.#highestStream) throw new SpdyProtocolError(`DATA frame for stream ${first}, which was never opened`);
       if (this.#length < HEADER_SIZE + length) return frames;
       const all = this.#take(HEADER_SIZE + length);
       const flags = all[4] ?? 0;
       const payload = all.subarray(HEADER_SIZE);
-      const first = all.readUInt32BE(0);
       if ((first & 0x8000_0000) !== 0) {
-        frames.push(parseControl((first >>> 16) & 0x7fff, first & 0xffff, flags, payload));
+        const frame = parseControl((first >>> 16) & 0x7fff, first & 0xffff, flags, payload);
+        if (frame.type === 'syn_stream' || frame.type === 'syn_reply') this.#highestStream = Math.max(this.#highestStream, frame.streamId);
+        frames.push(frame);
       } else {
         frames.push({ type: 'data', streamId: nonZeroStream(first, 'DATA'), fin: (flags & FLAG_FIN) !== 0, data: payload });
       }

@@ -66,13 +66,18 @@ abstract class HeaderCodec<Z extends Deflate | Inflate> {
   #queue: Promise<unknown> = Promise.resolve();
   #output: Buffer[] = [];
   #failure: Error | undefined;
+  /** Fails the block in progress: after an error, zlib calls no flush callback. */
+  #abandon: (error: Error) => void = () => undefined;
   readonly #limit: number;
 
   protected constructor(zlib: Z, limit: number) {
     this.zlib = zlib;
     this.#limit = limit;
     zlib.on('data', (chunk: Buffer) => this.#output.push(chunk));
-    zlib.on('error', (error: Error) => (this.#failure = error));
+    zlib.on('error', (error: Error) => {
+      this.#failure = error;
+      this.#abandon(error);
+    });
   }
 
   protected run(block: Buffer): Promise<Buffer> {
@@ -80,6 +85,7 @@ abstract class HeaderCodec<Z extends Deflate | Inflate> {
       () =>
         new Promise<Buffer>((resolve, reject) => {
           if (this.#failure) return reject(this.#failure);
+          this.#abandon = reject;
           this.zlib.write(block);
           // zlib pushes a flush's output before calling its callback.
           this.zlib.flush(constants.Z_SYNC_FLUSH, () => {
@@ -95,6 +101,7 @@ abstract class HeaderCodec<Z extends Deflate | Inflate> {
   }
 
   close(): void {
+    this.#abandon(new Error('the connection closed'));
     this.zlib.close();
   }
 }
