@@ -65,8 +65,9 @@ export interface FakeClusterOptions {
   /** Address to listen on (port 0: a free port). Default: `'127.0.0.1'`. */
   host?: string;
   /**
-   * Custom exec implementation for `pods/exec`. Call `ctx.builtin()` to fall back to the built-in
-   * commands. Default: the built-in commands (see {@link runBuiltinCommand}).
+   * Custom exec implementation for `pods/exec`, also running containers' main processes (their
+   * `command`, which attach reaches). Call `ctx.builtin()` to fall back to the built-in commands.
+   * Default: the built-in commands (see {@link runBuiltinCommand}).
    */
   exec?: ExecHandler;
 }
@@ -195,8 +196,10 @@ function toStatusError(error: unknown): StatusError {
 /**
  * Starts a fake Kubernetes API server over HTTPS, good enough for `@kubernetes/client-node` and
  * `kubectl`: discovery, namespaces, pods (list, get, delete, watch, Table output), logs (follow),
- * exec and attach over WebSocket (`v5.channel.k8s.io` down to `channel.k8s.io`), selfsubjectreviews,
- * bearer tokens (header or WebSocket subprotocol), client certificates and impersonation.
+ * exec and attach over WebSocket (`v5.channel.k8s.io` down to `channel.k8s.io`) and SPDY/3.1,
+ * port-forward (WebSocket tunnel, SPDY/3.1, channel protocol) to per-pod echo or HTTP servers,
+ * `kubectl cp` through per-pod file trees, selfsubjectreviews, bearer tokens (header or WebSocket
+ * subprotocol), client certificates and impersonation.
  *
  * Every request must authenticate (as with `--anonymous-auth=false`); any authenticated user may
  * do anything. Errors are Kubernetes `Status` objects. Close it with {@link FakeCluster.close}.
