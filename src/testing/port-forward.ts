@@ -42,7 +42,7 @@ export function parsePort(text: string): number | string {
 }
 
 /** The message the kubelet writes on a pair's error stream when the pod side fails. */
-export function forwardingError(pod: StoredPod, port: number, error: unknown): string {
+function forwardingError(pod: StoredPod, port: number, error: unknown): string {
   return `error forwarding port ${port} to pod ${pod.name}, uid ${pod.uid}: ${error instanceof Error ? error.message : String(error)}`;
 }
 

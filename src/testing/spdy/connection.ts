@@ -95,11 +95,6 @@ export class SpdyConnection {
     if (head.length > 0) this.#receive(head);
   }
 
-  /** Number of open streams. */
-  get streamCount(): number {
-    return this.#streams.size;
-  }
-
   /** Ends the connection politely: GOAWAY, then the end of the byte stream. */
   close(): void {
     if (this.#closed || this.#transport.writableEnded) return;
