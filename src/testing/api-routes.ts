@@ -215,6 +215,7 @@ export async function serveApiRequest(context: ApiContext, req: IncomingMessage,
       return;
     case 'exec':
     case 'attach':
+    case 'portforward':
       throw badRequest('Upgrade request required');
     default:
       throw new StatusError('NotFound', 'the server could not find the requested resource', {});

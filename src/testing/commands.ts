@@ -1,16 +1,13 @@
 import { once } from 'node:events';
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
+import { write, type Command } from './command-io.ts';
 import type { ExecContext, ExecHandler } from './exec-context.ts';
+import { FILE_COMMANDS } from './file-commands.ts';
+import { TAR_COMMANDS } from './tar-commands.ts';
 
 /** Output chunk size of the `bytes` command. */
 const CHUNK_SIZE = 32 * 1024;
-
-type Command = (ctx: ExecContext, args: readonly string[]) => Promise<number>;
-
-async function write(stream: Writable, text: string | Uint8Array): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
-}
 
 function exitCode(text: string | undefined): number {
   const code = Number(text ?? '0');
@@ -33,10 +30,6 @@ const COMMANDS: Record<string, Command> = {
     await write(ctx.stdout, (noNewline ? args.slice(1) : args).join(' ') + (noNewline ? '' : '\n'));
     return 0;
   },
-  cat: async (ctx) => {
-    for await (const chunk of ctx.stdin) await write(ctx.stdout, chunk as Buffer);
-    return 0;
-  },
   whoami: async (ctx) => {
     await write(ctx.stdout, `${ctx.user}\n`);
     return 0;
@@ -55,10 +48,6 @@ const COMMANDS: Record<string, Command> = {
       'HOME=/root',
     ];
     await write(ctx.stdout, variables.map((line) => `${line}\n`).join(''));
-    return 0;
-  },
-  ls: async (ctx) => {
-    await write(ctx.stdout, ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'tmp', 'usr', 'var'].join('\n') + '\n');
     return 0;
   },
   date: async (ctx) => {
@@ -104,8 +93,24 @@ const COMMANDS: Record<string, Command> = {
     await write(ctx.stdout, `${size.cols}x${size.rows}\n`);
     return 0;
   },
+  stty: async (ctx, args) => {
+    if (args.join(' ') !== 'size') {
+      await write(ctx.stderr, `stty: only 'stty size' is available in the fake's pods\n`);
+      return 1;
+    }
+    if (!ctx.tty) {
+      await write(ctx.stderr, "stty: 'standard input': Inappropriate ioctl for device\n");
+      return 1;
+    }
+    // A terminal nobody has sized yet is 0x0, as a fresh pseudo-terminal is.
+    const size = ctx.terminalSize ?? { rows: 0, cols: 0 };
+    await write(ctx.stdout, `${size.rows} ${size.cols}\n`);
+    return 0;
+  },
   sh: shell,
   bash: shell,
+  ...FILE_COMMANDS,
+  ...TAR_COMMANDS,
 };
 
 function shell(ctx: ExecContext, args: readonly string[]): Promise<number> {
@@ -158,12 +163,15 @@ function emptyStdin(): Readable {
 
 /**
  * Runs `ctx.argv` with the built-in command set and returns the exit code:
- * `echo [-n] args...`, `cat`, `whoami`, `hostname`, `env`, `ls`, `date`, `true`, `false`, `exit N`,
- * `stderr text...` (writes to stderr), `sleep SECONDS`, `bytes N` (N bytes in 32 KiB chunks, byte i
- * being i % 256, for throughput and integrity tests), `tty-size` (prints the last terminal size as
- * `COLSxROWS`, waiting for the first resize; exits 1 without a TTY), `sh -c "script"` / `bash -c`
- * (one command, quotes honoured, no expansions, so `sh -c "exit 3"` exits 3), and `sh` / `bash`
- * alone (an interactive line shell). An unknown command writes
+ * `echo [-n] args...`, `cat [FILE...]` (stdin without files), `whoami`, `hostname`, `env`,
+ * `ls [PATH...]`, `test -d|-e|-f|-s|-L PATH`, `mkdir [-p] DIR...`, `rm [-rf] PATH...`,
+ * `tar cf - PATH...` / `tar xf - [-C DIR]` / `tar tf -` (what `kubectl cp` runs; files live in
+ * `ctx.files`), `date`, `true`, `false`, `exit N`, `stderr text...` (writes to stderr),
+ * `sleep SECONDS`, `bytes N` (N bytes in 32 KiB chunks, byte i being i % 256, for throughput and
+ * integrity tests), `stty size` (`ROWS COLS` of the client's terminal, `0 0` before any resize;
+ * exits 1 without a TTY), `tty-size` (`COLSxROWS`, waiting for the first resize), `sh -c "script"`
+ * / `bash -c` (one command, quotes honoured, no expansions, so `sh -c "exit 3"` exits 3), and
+ * `sh` / `bash` alone (an interactive line shell). An unknown command writes
  * `exec: "name": executable file not found in $PATH` to stderr and exits 127.
  */
 export function runBuiltinCommand(ctx: ExecContext): Promise<number> {

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { FakeFileSystem } from './file-tree.ts';
 
 /** A terminal size, from the client's resize channel (kubectl's `{"Width":..,"Height":..}`). */
 export interface TerminalSize {
@@ -26,9 +27,14 @@ export interface ExecContext {
   readonly stdout: Writable;
   /** Writes to the client's stderr (discarded if the client did not ask for stderr). */
   readonly stderr: Writable;
+  /** The pod's files (shared by its containers), which the built-in `tar`, `cat`, `ls`, `test` use. */
+  readonly files: FakeFileSystem;
   /** The last terminal size the client sent, if any. */
   readonly terminalSize: TerminalSize | undefined;
-  /** Resolves with the next terminal size the client sends, or `undefined` if the session ends first. */
+  /**
+   * Resolves with the next terminal size the client sends, or `undefined` if the session ends
+   * first. Sizes sent together wake it once: read `terminalSize` then for the latest.
+   */
   nextResize(): Promise<TerminalSize | undefined>;
   /** Aborted when the client disconnects or the fake cluster closes. */
   readonly signal: AbortSignal;

@@ -3,20 +3,20 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
-import { EXEC_PATH, parseExecRequest, serveApiRequest, type ApiContext } from './api-routes.ts';
-import { Authenticator, BEARER_PROTOCOL_PREFIX, offeredProtocols, type AuthenticationMethod, type TokenUser, type UserInfo } from './authentication.ts';
+import { serveApiRequest, type ApiContext } from './api-routes.ts';
+import { Authenticator, type AuthenticationMethod, type TokenUser, type UserInfo } from './authentication.ts';
 import { createCertificateAuthority, type CertificateAndKey } from './certificates.ts';
-import { negotiateChannelProtocol, SUPPORTED_PROTOCOLS } from './channel-protocol.ts';
-import { attachMainProcess, runBuiltinCommand } from './commands.ts';
+import { runBuiltinCommand } from './commands.ts';
 import type { ExecHandler } from './exec-context.ts';
-import { runExecSession } from './exec-session.ts';
+import type { FakeFileSystem } from './file-tree.ts';
+import { PodRuntimes } from './pod-runtime.ts';
 import { PodStore } from './pod-store.ts';
 import { OidcVerifier, type FakeOidcOptions } from './oidc-verifier.ts';
 import { isDnsLabel, type FakePod, type FakePodPatch } from './pods.ts';
-import { badRequest, rejectUpgrade, sendStatus, StatusError } from './status.ts';
-import { BINARY_STREAM_PROTOCOLS, httpResponder, webSocketResponder } from './stream-sink.ts';
+import { rejectUpgrade, sendStatus, StatusError } from './status.ts';
+import { httpResponder } from './stream-sink.ts';
 import { StreamTracker, type StreamKind } from './streams.ts';
+import { UpgradeRoutes } from './upgrades.ts';
 
 /** Options of {@link startFakeCluster}. */
 export interface FakeClusterOptions {
@@ -65,8 +65,9 @@ export interface FakeClusterOptions {
   /** Address to listen on (port 0: a free port). Default: `'127.0.0.1'`. */
   host?: string;
   /**
-   * Custom exec implementation for `pods/exec`. Call `ctx.builtin()` to fall back to the built-in
-   * commands. Default: the built-in commands (see {@link runBuiltinCommand}).
+   * Custom exec implementation for `pods/exec`, also running containers' main processes (their
+   * `command`, which attach reaches). Call `ctx.builtin()` to fall back to the built-in commands.
+   * Default: the built-in commands (see {@link runBuiltinCommand}).
    */
   exec?: ExecHandler;
 }
@@ -119,15 +120,20 @@ export interface FakeCluster {
   issueClientCertificate(user: string, groups?: string[]): CertificateAndKey;
   /** Adds a pod (emits ADDED to open watches); throws if it already exists or is invalid. */
   addPod(pod: FakePod): void;
-  /** Changes a pod (emits MODIFIED); a pod turning Succeeded or Failed ends its followed logs. */
+  /** Changes a pod (emits MODIFIED); a pod turning Succeeded or Failed ends its followed logs. `ports` replaces what listens on its ports. */
   updatePod(namespace: string, name: string, patch: FakePodPatch): void;
+  /**
+   * A pod's in-memory files, which `kubectl cp` and the built-in commands read and write; a test
+   * can put files there or check what was copied. Throws if the pod does not exist.
+   */
+  podFiles(namespace: string, name: string): FakeFileSystem;
   /** Deletes a pod (emits DELETED and ends its followed logs). */
   deletePod(namespace: string, name: string): void;
   /** Appends a log line (split on newlines) to a container, default the first, and pushes it to followers. */
   appendLog(namespace: string, pod: string, line: string, container?: string): void;
   /** Sends a BOOKMARK event (with the current resourceVersion) to pod watches that allow bookmarks. */
   sendBookmarks(): void;
-  /** Number of open streams: watches, followed logs, exec and attach sessions; all kinds by default. */
+  /** Number of open streams: watches, followed logs, exec, attach and port-forward sessions; all kinds by default. */
   activeStreams(kind?: StreamKind): number;
   /** `{ name, server, ca }`, for the proxy's cluster list. */
   clusterConfig(name: string): FakeClusterConfig;
@@ -192,8 +198,10 @@ function toStatusError(error: unknown): StatusError {
 /**
  * Starts a fake Kubernetes API server over HTTPS, good enough for `@kubernetes/client-node` and
  * `kubectl`: discovery, namespaces, pods (list, get, delete, watch, Table output), logs (follow),
- * exec and attach over WebSocket (`v5.channel.k8s.io` down to `channel.k8s.io`), selfsubjectreviews,
- * bearer tokens (header or WebSocket subprotocol), client certificates and impersonation.
+ * exec and attach over WebSocket (`v5.channel.k8s.io` down to `channel.k8s.io`) and SPDY/3.1,
+ * port-forward (WebSocket tunnel, SPDY/3.1, channel protocol) to per-pod echo or HTTP servers,
+ * `kubectl cp` through per-pod file trees, selfsubjectreviews, bearer tokens (header or WebSocket
+ * subprotocol), client certificates and impersonation.
  *
  * Every request must authenticate (as with `--anonymous-auth=false`); any authenticated user may
  * do anything. Errors are Kubernetes `Status` objects. Close it with {@link FakeCluster.close}.
@@ -225,21 +233,16 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     oidc: options.oidc && new OidcVerifier(options.oidc),
   });
   const store = new PodStore(`${clusterName}-node-1`);
-  for (const pod of options.pods ?? defaultPods(clusterName)) store.add(pod);
   const startedAt = new Date();
   const streams = new StreamTracker();
   const requests: FakeRequest[] = [];
   const sockets = new Set<Socket>();
-  const execHandler = options.exec ?? runBuiltinCommand;
-  const execSockets = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => negotiateChannelProtocol([...protocols])?.name || false,
-  });
-  const streamSockets = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => BINARY_STREAM_PROTOCOLS.find((protocol) => protocols.has(protocol)) ?? false,
+  const runtimes = new PodRuntimes();
+  const addPod = (pod: FakePod) => runtimes.define(store.add(pod), pod);
+  for (const pod of options.pods ?? defaultPods(clusterName)) addPod(pod);
+  // A deleted pod's processes and servers stop, however it was deleted.
+  store.subscribe((event) => {
+    if (event.type === 'DELETED') runtimes.forget(event.pod.uid);
   });
 
   const server: Server = createServer({
@@ -280,6 +283,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     startedAt,
     serverAddress: () => `${host}:${(server.address() as AddressInfo).port}`,
   };
+  const upgrades = new UpgradeRoutes({ api: apiContext, runtimes, exec: options.exec ?? runBuiltinCommand });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     authenticate(req, false).then(
@@ -288,49 +292,14 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     );
   });
 
-  function upgradeToExec(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo, offered: readonly string[]): void {
-    const { request, attach } = parseExecRequest(store, req, user);
-    const protocol = negotiateChannelProtocol(offered);
-    if (!protocol) {
-      throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${SUPPORTED_PROTOCOLS.join(' ')}]`);
-    }
-    // kube-apiserver accepts exec over POST too; ws only completes GET handshakes.
-    req.method = 'GET';
-    execSockets.handleUpgrade(req, socket, head, (ws) => {
-      const release = streams.open(attach ? 'attach' : 'exec', () => ws.terminate());
-      ws.once('close', release);
-      const handler = attach ? attachMainProcess(request.stdin) : execHandler;
-      runExecSession(ws, protocol, request, handler).catch(() => ws.terminate());
-    });
-  }
-
-  /** Watch and log requests over WebSocket, as browser dashboards make them. */
-  async function upgradeToStream(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo, offered: readonly string[]): Promise<void> {
-    const protocol = offered.length === 0 ? '' : BINARY_STREAM_PROTOCOLS.find((supported) => offered.includes(supported));
-    if (protocol === undefined) {
-      throw badRequest(`requested protocol(s) are not supported: [${offered.join(' ')}]; supports [${BINARY_STREAM_PROTOCOLS.join(' ')}]`);
-    }
-    const responder = webSocketResponder(streamSockets, { req, socket, head }, protocol, () => {
-      throw badRequest('only watch and log requests can be served over WebSocket');
-    });
-    await serveApiRequest(apiContext, req, responder, user);
-  }
-
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const refuse = (error: unknown) => {
       if (socket.writable) rejectUpgrade(socket, toStatusError(error));
     };
-    authenticate(req, true).then((user) => {
-      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-        throw badRequest(`unsupported upgrade "${req.headers.upgrade ?? ''}": the fake cluster only speaks WebSocket (no SPDY)`);
-      }
-      // kube-apiserver removes the token entry before choosing the protocol it echoes.
-      const offered = offeredProtocols(req).filter((protocol) => !protocol.startsWith(BEARER_PROTOCOL_PREFIX));
-      const { pathname } = new URL(req.url ?? '/', 'https://fake.invalid');
-      if (!EXEC_PATH.test(pathname)) return upgradeToStream(req, socket, head, user, offered);
-      upgradeToExec(req, socket, head, user, offered);
-    }).catch(refuse);
+    authenticate(req, true)
+      .then((user) => upgrades.serve(req, socket, head, user))
+      .catch(refuse);
   });
 
   server.on('secureConnection', (socket: Socket) => {
@@ -364,8 +333,16 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     },
     addToken: (token, user, groups) => authenticator.addToken(token, user, groups),
     issueClientCertificate: (user, groups = []) => authority.issue({ commonName: user, organizations: groups, usage: 'client' }),
-    addPod: (pod) => void store.add(pod),
-    updatePod: (namespace, name, patch) => void store.update(namespace, name, patch),
+    addPod,
+    updatePod: (namespace, name, patch) => {
+      const pod = store.update(namespace, name, patch);
+      if ('ports' in patch) runtimes.setPorts(pod, patch.ports);
+    },
+    podFiles: (namespace, name) => {
+      const pod = store.get(namespace, name);
+      if (!pod) throw new Error(`pod ${namespace}/${name} does not exist`);
+      return runtimes.get(pod).files;
+    },
     deletePod: (namespace, name) => void store.delete(namespace, name),
     appendLog: (namespace, pod, line, container) => store.appendLog(namespace, pod, line, container),
     sendBookmarks: () => store.bookmark(),
@@ -376,7 +353,8 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
         const closed = once(server, 'close');
         server.close();
         streams.closeAll();
-        for (const ws of [...execSockets.clients, ...streamSockets.clients]) ws.terminate();
+        upgrades.close();
+        runtimes.close();
         for (const socket of sockets) socket.destroy();
         await closed;
       })();

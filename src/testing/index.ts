@@ -18,6 +18,8 @@ export {
 } from './fake-cluster.ts';
 export type { FakeContainer, FakePod, FakePodPatch, FakePodPhase } from './pods.ts';
 export type { ExecContext, ExecHandler, TerminalSize } from './exec-context.ts';
+export { FakeFileSystemError, type FakeFileStat, type FakeFileSystem, type FakeFileType } from './file-tree.ts';
+export type { FakePortHandler } from './port-targets.ts';
 export type { AuthenticationMethod, TokenUser } from './authentication.ts';
 export type { FakeOidcOptions } from './oidc-verifier.ts';
 export type { StreamKind } from './streams.ts';

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { FakePortHandler } from './port-targets.ts';
 import { badRequest } from './status.ts';
 
 /** Lifecycle phase of a fake pod, as in `status.phase`. */
@@ -16,6 +17,16 @@ export interface FakeContainer {
   restartCount?: number;
   /** Initial log lines (without trailing newline). Default: none. */
   logs?: string[];
+  /**
+   * The container's main process, run with the built-in commands (e.g. `['sh']`): the first attach
+   * starts it, it keeps running between attaches, and it starts again after it exits. Default:
+   * none; attach then echoes the client's stdin back, like `cat`.
+   */
+  command?: string[];
+  /** `spec.containers[].stdin`: the main process reads stdin (`kubectl attach -i`). Default: `true` when `command` is set. */
+  stdin?: boolean;
+  /** `spec.containers[].tty`: the main process has a terminal (`kubectl attach -t`). Default: `false`. */
+  tty?: boolean;
 }
 
 /** A pod of the fake cluster, as tests describe it; the cluster fills in everything else a real pod has. */
@@ -38,10 +49,17 @@ export interface FakePod {
   podIP?: string;
   /** Creation time. Default: when the pod is added. */
   creationTimestamp?: Date;
+  /**
+   * What listens on the pod's ports, for port-forward, e.g. `{ 8080: (req, res) => res.end('ok') }`.
+   * Ports not listed refuse connections. Default: every port is a TCP echo server.
+   */
+  ports?: Record<number, FakePortHandler>;
+  /** Files (by absolute path) of the pod's in-memory file system, beside the usual top-level directories. Default: none. */
+  files?: Record<string, string | Uint8Array>;
 }
 
-/** Fields of a pod that {@link FakeCluster.updatePod} may change. */
-export type FakePodPatch = Partial<Omit<FakePod, 'name' | 'namespace'>>;
+/** Fields of a pod that {@link FakeCluster.updatePod} may change (files change through {@link FakeCluster.podFiles}). */
+export type FakePodPatch = Partial<Omit<FakePod, 'name' | 'namespace' | 'files'>>;
 
 export interface LogLine {
   readonly time: Date;
@@ -95,11 +113,18 @@ export function normalizePod(pod: FakePod, previous: StoredPod | undefined, defa
     if (!Number.isInteger(restartCount) || restartCount < 0) {
       throw new TypeError(`${where}: restartCount of container ${container.name} must be a non-negative integer`);
     }
+    const command = container.command ?? [];
+    if (!Array.isArray(command) || !command.every((word) => typeof word === 'string')) {
+      throw new TypeError(`${where}: command of container ${container.name} must be an array of strings`);
+    }
     return {
       name: container.name,
       image: container.image ?? 'registry.example/app:1.0',
       ready: container.ready ?? phase === 'Running',
       restartCount,
+      command: [...command],
+      stdin: container.stdin ?? command.length > 0,
+      tty: container.tty ?? false,
     };
   });
   if (containers.length === 0) throw new TypeError(`${where}: a pod needs at least one container`);
@@ -166,6 +191,9 @@ export function podObject(pod: StoredPod): Record<string, unknown> {
       containers: pod.containers.map((c) => ({
         name: c.name,
         image: c.image,
+        ...(c.command.length > 0 ? { command: c.command } : {}),
+        ...(c.stdin ? { stdin: true } : {}),
+        ...(c.tty ? { tty: true } : {}),
         resources: {},
         terminationMessagePath: '/dev/termination-log',
         terminationMessagePolicy: 'File',

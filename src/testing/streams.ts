@@ -1,7 +1,7 @@
 /** The kinds of long-lived streams a fake cluster serves. */
-export type StreamKind = 'watch' | 'log' | 'exec' | 'attach';
+export type StreamKind = 'watch' | 'log' | 'exec' | 'attach' | 'portforward';
 
-/** Open watch, follow and exec streams, so tests can count them and `close()` can end them all. */
+/** Open watch, follow, exec and port-forward streams, so tests can count them and `close()` can end them all. */
 export class StreamTracker {
   readonly #streams = new Map<symbol, { kind: StreamKind; close: () => void }>();
 

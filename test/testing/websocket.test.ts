@@ -155,7 +155,7 @@ describe('exec over WebSocket', () => {
     expect(Buffer.concat(frames.filter((frame) => frame.channel === 1).map((frame) => frame.data)).equals(payload)).toBe(true);
   });
 
-  it('accepts a POST upgrade and refuses other upgrade tokens (SPDY) with a 400 Status', async () => {
+  it('accepts a POST upgrade and refuses upgrade tokens other than WebSocket and SPDY with a 400 Status', async () => {
     const websocketHeaders = {
       Authorization: 'Bearer ws-token',
       Upgrade: 'websocket',
@@ -168,13 +168,9 @@ describe('exec over WebSocket', () => {
     expect(post.headers['sec-websocket-protocol']).toBe('v5.channel.k8s.io');
     expect(fake.requests.at(-1)).toMatchObject({ method: 'POST', upgrade: true });
 
-    const spdy = await rawUpgrade(fake, 'POST', execPath(['echo']), {
-      Authorization: 'Bearer ws-token',
-      Upgrade: 'SPDY/3.1',
-      'X-Stream-Protocol-Version': 'v4.channel.k8s.io',
-    });
-    expect(spdy.status).toBe(400);
-    expect(JSON.parse(spdy.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
+    const h2c = await rawUpgrade(fake, 'POST', execPath(['echo']), { Authorization: 'Bearer ws-token', Upgrade: 'h2c' });
+    expect(h2c.status).toBe(400);
+    expect(JSON.parse(h2c.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400, message: expect.stringContaining('WebSocket and SPDY/3.1') });
   });
 
   it('refuses bad exec requests with a Status: unknown pod, no command, no streams, plain HTTP', async () => {
