@@ -11,7 +11,7 @@ import { negotiateChannelProtocol, SUPPORTED_PROTOCOLS } from './channel-protoco
 import { attachMainProcess, runBuiltinCommand } from './commands.ts';
 import type { ExecHandler } from './exec-context.ts';
 import { runExecSession } from './exec-session.ts';
-import { PodStore } from './pod-store.ts';
+import { createClusterState, type FakeClusterObjects } from './cluster-state.ts';
 import { OidcVerifier, type FakeOidcOptions } from './oidc-verifier.ts';
 import { isDnsLabel, type FakePod, type FakePodPatch } from './pods.ts';
 import { badRequest, rejectUpgrade, sendStatus, StatusError } from './status.ts';
@@ -62,6 +62,12 @@ export interface FakeClusterOptions {
    * long runs (benchmarks) do not grow without bound. Default: 10000.
    */
   requestLogLimit?: number;
+  /**
+   * How many recent changes (of all kinds) the fake keeps so that watches and paginated lists can
+   * resume from a resourceVersion; one older than the window gets 410 Expired, as after etcd
+   * compaction ({@link FakeCluster.compact} forgets them all at once). Default: 1000.
+   */
+  eventWindow?: number;
   /** Address to listen on (port 0: a free port). Default: `'127.0.0.1'`. */
   host?: string;
   /**
@@ -102,7 +108,7 @@ export interface FakeClusterConfig<Credentials = never> {
 }
 
 /** A running fake Kubernetes API server; see {@link startFakeCluster}. */
-export interface FakeCluster {
+export interface FakeCluster extends FakeClusterObjects {
   /** `https://<host>:<port>`. */
   readonly url: string;
   /** The port the fake listens on (chosen by the system). */
@@ -125,7 +131,7 @@ export interface FakeCluster {
   deletePod(namespace: string, name: string): void;
   /** Appends a log line (split on newlines) to a container, default the first, and pushes it to followers. */
   appendLog(namespace: string, pod: string, line: string, container?: string): void;
-  /** Sends a BOOKMARK event (with the current resourceVersion) to pod watches that allow bookmarks. */
+  /** Sends a BOOKMARK event (with the current resourceVersion) to the watches that allow bookmarks. */
   sendBookmarks(): void;
   /** Number of open streams: watches, followed logs, exec and attach sessions; all kinds by default. */
   activeStreams(kind?: StreamKind): number;
@@ -177,6 +183,9 @@ function validateOptions(options: FakeClusterOptions): void {
     throw new TypeError(`startFakeCluster(): requestLogLimit must be a non-negative integer, got ${JSON.stringify(options.requestLogLimit)}`);
   }
   if (options.host !== undefined && typeof options.host !== 'string') throw new TypeError('startFakeCluster(): host must be a string');
+  if (options.eventWindow !== undefined && !(Number.isInteger(options.eventWindow) && options.eventWindow >= 1)) {
+    throw new TypeError(`startFakeCluster(): eventWindow must be a positive integer (a number of changes), got ${JSON.stringify(options.eventWindow)}`);
+  }
   if (options.oidc !== undefined && !(typeof options.oidc?.issuerUrl === 'string' && URL.canParse(options.oidc.issuerUrl) && typeof options.oidc.clientId === 'string')) {
     throw new TypeError('startFakeCluster(): oidc must have an issuerUrl (a URL) and a clientId');
   }
@@ -222,10 +231,10 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     clientCertificates: options.clientCertificates ?? false,
     oidc: options.oidc && new OidcVerifier(options.oidc),
   });
-  const store = new PodStore(`${clusterName}-node-1`);
-  for (const pod of options.pods ?? defaultPods(clusterName)) store.add(pod);
-  const startedAt = new Date();
   const streams = new StreamTracker();
+  const state = createClusterState({ nodeName: `${clusterName}-node-1`, eventWindow: options.eventWindow ?? 1000, streams });
+  const store = state.pods;
+  for (const pod of options.pods ?? defaultPods(clusterName)) store.add(pod);
   const requests: FakeRequest[] = [];
   const sockets = new Set<Socket>();
   const execHandler = options.exec ?? runBuiltinCommand;
@@ -274,8 +283,9 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
 
   const apiContext: ApiContext = {
     store,
+    resources: state.resources,
+    authorizer: state.authorizer,
     streams,
-    startedAt,
     serverAddress: () => `${host}:${(server.address() as AddressInfo).port}`,
   };
 
@@ -366,8 +376,9 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     updatePod: (namespace, name, patch) => void store.update(namespace, name, patch),
     deletePod: (namespace, name) => void store.delete(namespace, name),
     appendLog: (namespace, pod, line, container) => store.appendLog(namespace, pod, line, container),
-    sendBookmarks: () => store.bookmark(),
+    sendBookmarks: () => state.objects.bookmark(),
     activeStreams: (kind) => streams.count(kind),
+    ...state.api,
     clusterConfig,
     close: () => {
       closing ??= (async () => {
