@@ -160,14 +160,16 @@ export const DEPLOYMENT_TYPE: ResourceType = {
     const template = isObject(spec.template) ? spec.template : undefined;
     if (!selector) errors.push(required('spec.selector'));
     if (!template) errors.push(required('spec.template'));
-    if (!selector || !template) return errors;
-    const matchLabels = isObject(selector.matchLabels) ? selector.matchLabels : {};
-    const labels = isObject(template.metadata) && isObject(template.metadata.labels) ? template.metadata.labels : {};
-    if (Object.keys(matchLabels).length === 0 && !Array.isArray(selector.matchExpressions)) {
-      errors.push(invalidValue('spec.selector', selector, 'empty selector is invalid for deployment'));
-    } else if (!Object.entries(matchLabels).every(([key, value]) => labels[key] === value)) {
-      errors.push(invalidValue('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
+    if (selector && template) {
+      const matchLabels = isObject(selector.matchLabels) ? selector.matchLabels : {};
+      const labels = isObject(template.metadata) && isObject(template.metadata.labels) ? template.metadata.labels : {};
+      if (Object.keys(matchLabels).length === 0 && !Array.isArray(selector.matchExpressions)) {
+        errors.push(invalidValue('spec.selector', selector, 'empty selector is invalid for deployment'));
+      } else if (!Object.entries(matchLabels).every(([key, value]) => labels[key] === value)) {
+        errors.push(invalidValue('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
+      }
     }
+    if (!template) return errors;
     errors.push(...validatePodSpec(template.spec, 'spec.template.spec'));
     if (errors.length > 0) return errors;
     spec.replicas ??= 1;

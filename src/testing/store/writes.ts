@@ -43,10 +43,9 @@ export function draftOf(type: ResourceType, body: unknown): DraftObject {
     throw badRequest(`the API version in the data (${describeValue(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
   }
   if (body.kind !== undefined && body.kind !== type.kind) throw badRequest(`the kind in the data (${describeValue(body.kind)}) does not match the expected kind (${type.kind})`);
-  const draft = mutableCopy(body);
-  draft.apiVersion = apiVersion;
-  draft.kind = type.kind;
-  return draft;
+  // apiVersion and kind first, as kube-apiserver serializes objects.
+  const { apiVersion: _apiVersion, kind: _kind, ...fields } = mutableCopy(body);
+  return { apiVersion, kind: type.kind, ...fields } as DraftObject;
 }
 
 function requireNamespace(context: WriteContext, namespace: string): void {
