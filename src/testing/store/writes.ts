@@ -45,7 +45,7 @@ export function draftOf(type: ResourceType, body: unknown): DraftObject {
   if (body.kind !== undefined && body.kind !== type.kind) throw badRequest(`the kind in the data (${describeValue(body.kind)}) does not match the expected kind (${type.kind})`);
   // apiVersion and kind first, as kube-apiserver serializes objects.
   const { apiVersion: _apiVersion, kind: _kind, ...fields } = mutableCopy(body);
-  return { apiVersion, kind: type.kind, ...fields } as DraftObject;
+  return { apiVersion, kind: type.kind, ...fields };
 }
 
 function requireNamespace(context: WriteContext, namespace: string): void {
