@@ -57,9 +57,12 @@ export function createHttpForwarder(
           const exchange = exchangeOf(req);
           if (exchange && !exchange.streaming) deadlinesFor(exchange.timeoutMs).start(req, proxyReq);
         });
-        server.on('proxyRes', (proxyRes, req) => {
+        server.on('proxyRes', (proxyRes, req, res) => {
           const exchange = exchangeOf(req);
           if (exchange && !exchange.streaming) deadlinesFor(exchange.timeoutMs).stop(req);
+          // A watch may stay silent for minutes: its headers go out now (once httpxy has set them),
+          // not with the first event, so that clients see it start (kubectl wait does, after a list).
+          if (exchange?.streaming) process.nextTick(() => res.headersSent || res.destroyed || res.flushHeaders());
           proxyRes.headers = clientResponseHeaders(proxyRes.headers);
           // http-proxy-middleware then sets Connection from the client's request, whose own header
           // the pipeline removed: say "close" here when the client asked for it.
