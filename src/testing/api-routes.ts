@@ -79,6 +79,13 @@ function nonResourceDocument(context: ApiContext, path: string): (() => unknown)
   return undefined;
 }
 
+/** Throws the apiserver's 403 unless the user's rules allow the request (exec, attach and port-forward need `create`). */
+export function authorizeRequest(context: Pick<ApiContext, 'authorizer'>, req: IncomingMessage, user: UserInfo): void {
+  const url = new URL(req.url ?? '/', 'https://fake.invalid');
+  const segments = pathSegments(url);
+  context.authorizer.authorize(user, requestAttributes(req.method ?? 'GET', `/${segments.join('/')}`, parseResourcePath(segments, url.searchParams)));
+}
+
 const REVIEW_PATH = /^\/apis\/(authentication|authorization)\.k8s\.io\/v1\/([a-z]+)$/;
 
 /**
@@ -94,7 +101,7 @@ export async function serveApiRequest(context: ApiContext, req: IncomingMessage,
   const method = req.method ?? 'GET';
   const path = `/${segments.join('/')}`;
   const request = parseResourcePath(segments, query);
-  context.authorizer.authorize(user, requestAttributes(method, path, request));
+  authorizeRequest(context, req, user);
 
   if (path === '/healthz' || path === '/livez' || path === '/readyz') return responder.text(200, 'ok');
   const review = REVIEW_PATH.exec(path);

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { EXEC_PATH, parseExecRequest, serveApiRequest, type ApiContext } from './api-routes.ts';
+import { authorizeRequest, EXEC_PATH, parseExecRequest, serveApiRequest, type ApiContext } from './api-routes.ts';
 import { Authenticator, BEARER_PROTOCOL_PREFIX, offeredProtocols, type AuthenticationMethod, type TokenUser, type UserInfo } from './authentication.ts';
 import { createCertificateAuthority, type CertificateAndKey } from './certificates.ts';
 import { negotiateChannelProtocol, SUPPORTED_PROTOCOLS } from './channel-protocol.ts';
@@ -337,6 +337,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       const offered = offeredProtocols(req).filter((protocol) => !protocol.startsWith(BEARER_PROTOCOL_PREFIX));
       const { pathname } = new URL(req.url ?? '/', 'https://fake.invalid');
       if (!EXEC_PATH.test(pathname)) return upgradeToStream(req, socket, head, user, offered);
+      authorizeRequest(apiContext, req, user);
       upgradeToExec(req, socket, head, user, offered);
     }).catch(refuse);
   });

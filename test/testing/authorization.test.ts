@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { Authorizer } from '../../src/testing/authorization.ts';
-import { httpRequest } from './kit-helpers.ts';
+import { httpRequest, openWebSocket } from './kit-helpers.ts';
 
 const user = (username: string, groups: string[] = []) => ({ username, groups: [...groups, 'system:authenticated'] });
 const resource = (verb: string, resourceName: string, namespace = 'default', extra: { group?: string; subresource?: string; name?: string } = {}) => ({
@@ -91,6 +91,17 @@ describe('authorization over the API', () => {
       message: 'deployments.apps is forbidden: User "alice" cannot list resource "deployments" in API group "apps" at the cluster scope',
     });
     expect((await asAlice('/apis')).status).toBe(200);
+  });
+
+  it('checks exec upgrades too (create on pods/exec)', async () => {
+    const attempt = await openWebSocket(fake, '/api/v1/namespaces/default/pods/web-fake-1/exec?command=ls&stdout=true', ['v5.channel.k8s.io'], { Authorization: 'Bearer alice-token' });
+    expect(attempt).toMatchObject({ status: 403 });
+    if ('body' in attempt) {
+      expect(JSON.parse(attempt.body)).toMatchObject({
+        reason: 'Forbidden',
+        message: 'pods "web-fake-1" is forbidden: User "alice" cannot create resource "pods/exec" in API group "" in the namespace "default"',
+      });
+    }
   });
 
   it('answers SelfSubjectAccessReview, SubjectAccessReview and SelfSubjectRulesReview from the rules', async () => {
