@@ -198,12 +198,16 @@ function toStatusError(error: unknown): StatusError {
 
 /**
  * Starts a fake Kubernetes API server over HTTPS, good enough for `@kubernetes/client-node` and
- * `kubectl`: discovery, namespaces, pods (list, get, delete, watch, Table output), logs (follow),
- * exec and attach over WebSocket (`v5.channel.k8s.io` down to `channel.k8s.io`), selfsubjectreviews,
- * bearer tokens (header or WebSocket subprotocol), client certificates and impersonation.
+ * `kubectl`: discovery and OpenAPI, a store of pods, configmaps, secrets, namespaces, deployments,
+ * CRDs and custom resources (create, get, list, update, JSON / merge / strategic merge patch,
+ * server-side apply, delete, deletecollection, Table output) under one resourceVersion counter,
+ * watches with the apiserver's semantics, logs (follow), exec and attach over WebSocket
+ * (`v5.channel.k8s.io` down to `channel.k8s.io`), selfsubjectreviews and access reviews, bearer
+ * tokens (header or WebSocket subprotocol), client certificates and impersonation.
  *
- * Every request must authenticate (as with `--anonymous-auth=false`); any authenticated user may
- * do anything. Errors are Kubernetes `Status` objects. Close it with {@link FakeCluster.close}.
+ * Every request must authenticate (as with `--anonymous-auth=false`); an authenticated user may do
+ * anything unless the test gave it rules ({@link FakeCluster.setRules}). Errors are Kubernetes
+ * `Status` objects. Close it with {@link FakeCluster.close}.
  *
  * @example
  * ```ts

@@ -41,11 +41,6 @@ export class PodStore {
     return pod && podView(pod);
   }
 
-  /** Namespaces that exist, always including `default`. */
-  namespaces(): string[] {
-    return this.#objects.list(NAMESPACE_TYPE).map((ns) => metadataOf(ns).name ?? '');
-  }
-
   /** Creates a namespace if it does not exist; `implicit` ones go when their last object goes. */
   ensureNamespace(name: string, implicit: boolean): void {
     if (this.#objects.get(NAMESPACE_TYPE, '', name)) return;

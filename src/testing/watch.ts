@@ -12,7 +12,7 @@ import { objectTable, type IncludeObject } from './tables.ts';
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 /** How long a request for a resourceVersion the fake has not reached yet waits, as kube-apiserver's watch cache. */
-export const TOO_LARGE_RESOURCE_VERSION_WAIT_MS = 3000;
+const TOO_LARGE_RESOURCE_VERSION_WAIT_MS = 3000;
 
 /** What one list or watch covers. */
 export interface WatchTarget {
@@ -46,7 +46,7 @@ export async function awaitResourceVersion(store: ObjectStore, resourceVersion: 
 }
 
 /** The ERROR event's Status for a resourceVersion older than the kept window. */
-export function expiredStatus(resourceVersion: string, current: number): Record<string, unknown> {
+function expiredStatus(resourceVersion: string, current: number): Record<string, unknown> {
   return new StatusError('Expired', `too old resource version: ${resourceVersion} (${current})`).toStatus();
 }
 

@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { badRequest, StatusError, unsupportedMediaType } from '../status.ts';
 
 /** kube-apiserver's limit on request bodies (3 MiB). */
-export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 /** Reads a request body, refusing one larger than `limit` bytes with 413. */
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {

@@ -56,7 +56,7 @@ export const NAMESPACE_TYPE: ResourceType = {
   },
 };
 
-export const CONFIGMAP_TYPE: ResourceType = {
+const CONFIGMAP_TYPE: ResourceType = {
   ...DEFAULTS,
   group: '',
   version: 'v1',
@@ -73,7 +73,7 @@ export const CONFIGMAP_TYPE: ResourceType = {
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export const SECRET_TYPE: ResourceType = {
+const SECRET_TYPE: ResourceType = {
   ...DEFAULTS,
   group: '',
   version: 'v1',
@@ -113,7 +113,7 @@ export const SECRET_TYPE: ResourceType = {
   },
 };
 
-export const DEPLOYMENT_TYPE: ResourceType = {
+const DEPLOYMENT_TYPE: ResourceType = {
   ...DEFAULTS,
   group: 'apps',
   version: 'v1',

@@ -84,7 +84,7 @@ export function crdStatus(crd: KubeObject): Record<string, unknown> {
 }
 
 /** The merge rules a CRD's structural schema declares (`x-kubernetes-list-type`, `x-kubernetes-list-map-keys`). */
-export function schemaFromOpenApi(schema: unknown): FieldSchema | undefined {
+function schemaFromOpenApi(schema: unknown): FieldSchema | undefined {
   if (!isObject(schema)) return undefined;
   const properties = isObject(schema.properties) ? schema.properties : undefined;
   const fields = properties && Object.fromEntries(Object.entries(properties).flatMap(([key, value]) => {

@@ -15,7 +15,7 @@ export class PatchError extends Error {
 }
 
 /** kube-apiserver refuses JSON patches with more operations than this. */
-export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+const MAX_JSON_PATCH_OPERATIONS = 10_000;
 
 type Operation =
   | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }

@@ -1,12 +1,13 @@
 import { badRequest, StatusError, unsupportedMediaType } from '../status.ts';
+import { mediaTypeOf } from './bodies.ts';
 import { applyJsonPatch, applyMergePatch, PatchError } from './json-patch.ts';
 import { isObject } from './objects.ts';
 import type { ResourceType } from './resource-type.ts';
 import { applyStrategicMergePatch } from './strategic-merge.ts';
 
-export const JSON_PATCH = 'application/json-patch+json';
-export const MERGE_PATCH = 'application/merge-patch+json';
-export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+const JSON_PATCH = 'application/json-patch+json';
+const MERGE_PATCH = 'application/merge-patch+json';
+const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 export const APPLY_PATCH = 'application/apply-patch+yaml';
 
 export type PatchType = typeof JSON_PATCH | typeof MERGE_PATCH | typeof STRATEGIC_MERGE_PATCH | typeof APPLY_PATCH;
@@ -18,7 +19,7 @@ export function patchTypesFor(type: ResourceType): PatchType[] {
 
 /** The patch type of a Content-Type header (parameters such as charset ignored); 415 when the resource does not take it. */
 export function patchTypeOf(type: ResourceType, contentType: string | undefined): PatchType {
-  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const mediaType = mediaTypeOf(contentType);
   const accepted = patchTypesFor(type);
   const found = accepted.find((candidate) => candidate === mediaType);
   if (!found) throw unsupportedMediaType(accepted);

@@ -47,7 +47,7 @@ export function parseResourcePath(segments: readonly string[], query: URLSearchP
 }
 
 /** The RBAC verb of a request: get, list, watch, create, update, patch, delete or deletecollection. */
-export function requestVerb(method: string, request: ResourceRequest): string {
+function requestVerb(method: string, request: ResourceRequest): string {
   switch (method) {
     case 'POST':
       return 'create';

@@ -43,14 +43,14 @@ const CONTAINER: FieldSchema = {
 
 const CONDITIONS: FieldSchema = { mergeKey: 'type' };
 
-export const OBJECT_META: FieldSchema = {
+const OBJECT_META: FieldSchema = {
   fields: {
     finalizers: { set: true },
     ownerReferences: { mergeKey: 'uid' },
   },
 };
 
-export const POD_SPEC: FieldSchema = {
+const POD_SPEC: FieldSchema = {
   fields: {
     containers: { mergeKey: 'name', items: CONTAINER },
     initContainers: { mergeKey: 'name', items: CONTAINER },
