@@ -198,10 +198,14 @@ export const CRD_TYPE: ResourceType = {
   schema: CRD_SCHEMA,
   columns: [NAME_COLUMN, column('Created At', 'CreationTimestamp is a timestamp representing the server time when this object was created.', { format: 'date' })],
   cells: (crd) => [metadataOf(crd).name, metadataOf(crd).creationTimestamp ?? ''],
-  prepare(crd) {
+  prepare(crd, previous) {
     const errors = validateCrd(crd);
-    if (errors.length === 0) crd.status = crdStatus(crd);
-    return errors;
+    if (errors.length > 0) return errors;
+    const status = crdStatus(crd);
+    // The conditions keep their transition times; the accepted names follow the spec.
+    const conditions = previous && isObject(previous.status) ? previous.status.conditions : undefined;
+    crd.status = conditions === undefined ? status : { ...status, conditions };
+    return [];
   },
 };
 

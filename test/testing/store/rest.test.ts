@@ -181,6 +181,24 @@ describe('writes through the API', () => {
   });
 });
 
+describe('built-in kinds', () => {
+  const table = async (path: string) => {
+    const answer = await httpRequest(fake, path, { headers: { Authorization: 'Bearer admin-token', Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
+    const body = JSON.parse(answer.body) as { kind: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
+    return { kind: body.kind, columns: body.columnDefinitions.filter((_, index) => index < 4).map((c) => c.name), rows: body.rows.map((row) => row.cells.slice(0, 3)) };
+  };
+
+  it('stores secrets with stringData merged into base64 data, and prints kubectl tables', async () => {
+    const secret = await call('POST', '/api/v1/namespaces/default/secrets', { metadata: { name: 's' }, stringData: { password: 'hunter2' }, data: { user: Buffer.from('admin').toString('base64') } });
+    expect(secret.body).toMatchObject({ type: 'Opaque', data: { user: 'YWRtaW4=', password: 'aHVudGVyMg==' } });
+    expect(secret.body.stringData).toBeUndefined();
+    expect(await call('POST', '/api/v1/namespaces/default/secrets', { metadata: { name: 'bad' }, data: { x: 'not base64!' } })).toMatchObject({ status: 422 });
+    expect(await table('/api/v1/namespaces/default/secrets')).toEqual({ kind: 'Table', columns: ['Name', 'Type', 'Data', 'Age'], rows: [['s', 'Opaque', 2]] });
+    expect((await table('/api/v1/namespaces')).rows).toContainEqual(['default', 'Active', expect.stringMatching(/^\d+[smhd]/) as unknown]);
+    expect((await table('/api/v1/namespaces/default/configmaps/one')).columns).toEqual(['Name', 'Data', 'Age']);
+  });
+});
+
 describe('custom resources', () => {
   const crd = {
     apiVersion: 'apiextensions.k8s.io/v1',
