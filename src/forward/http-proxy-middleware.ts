@@ -45,9 +45,12 @@ export function createHttpProxyMiddlewareForwarder(
         server.on('proxyReq', (proxyReq, req) => {
           (req as Tagged)[UPSTREAM] = proxyReq;
         });
-        server.on('proxyRes', (proxyRes, req) => {
+        server.on('proxyRes', (proxyRes, req, res) => {
           (req as Tagged)[DEADLINE]?.stop();
           const exchange = (req as Tagged)[EXCHANGE];
+          // A watch may stay silent for minutes: its headers go out now (once httpxy has set them),
+          // not with the first event, so that clients see it start (kubectl wait does, after a list).
+          if (exchange?.streaming) process.nextTick(() => res.headersSent || res.destroyed || res.flushHeaders());
           proxyRes.headers = clientResponseHeaders(proxyRes.headers);
           // http-proxy-middleware sets Connection from the request's headers, which are now the
           // upstream's: say "close" here when the client asked for it.

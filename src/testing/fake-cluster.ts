@@ -3,14 +3,14 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { serveApiRequest, type ApiContext } from './api-routes.ts';
+import { authorizeRequest, serveApiRequest, type ApiContext } from './api-routes.ts';
 import { Authenticator, type AuthenticationMethod, type TokenUser, type UserInfo } from './authentication.ts';
 import { createCertificateAuthority, type CertificateAndKey } from './certificates.ts';
 import { runBuiltinCommand } from './commands.ts';
 import type { ExecHandler } from './exec-context.ts';
+import { createClusterState, type FakeClusterObjects } from './cluster-state.ts';
 import type { FakeFileSystem } from './file-tree.ts';
 import { PodRuntimes } from './pod-runtime.ts';
-import { PodStore } from './pod-store.ts';
 import { OidcVerifier, type FakeOidcOptions } from './oidc-verifier.ts';
 import { isDnsLabel, type FakePod, type FakePodPatch } from './pods.ts';
 import { rejectUpgrade, sendStatus, StatusError } from './status.ts';
@@ -62,6 +62,12 @@ export interface FakeClusterOptions {
    * long runs (benchmarks) do not grow without bound. Default: 10000.
    */
   requestLogLimit?: number;
+  /**
+   * How many recent changes (of all kinds) the fake keeps so that watches and paginated lists can
+   * resume from a resourceVersion; one older than the window gets 410 Expired, as after etcd
+   * compaction ({@link FakeCluster.compact} forgets them all at once). Default: 1000.
+   */
+  eventWindow?: number;
   /** Address to listen on (port 0: a free port). Default: `'127.0.0.1'`. */
   host?: string;
   /**
@@ -103,7 +109,7 @@ export interface FakeClusterConfig<Credentials = never> {
 }
 
 /** A running fake Kubernetes API server; see {@link startFakeCluster}. */
-export interface FakeCluster {
+export interface FakeCluster extends FakeClusterObjects {
   /** `https://<host>:<port>`. */
   readonly url: string;
   /** The port the fake listens on (chosen by the system). */
@@ -131,7 +137,7 @@ export interface FakeCluster {
   deletePod(namespace: string, name: string): void;
   /** Appends a log line (split on newlines) to a container, default the first, and pushes it to followers. */
   appendLog(namespace: string, pod: string, line: string, container?: string): void;
-  /** Sends a BOOKMARK event (with the current resourceVersion) to pod watches that allow bookmarks. */
+  /** Sends a BOOKMARK event (with the current resourceVersion) to the watches that allow bookmarks. */
   sendBookmarks(): void;
   /** Number of open streams: watches, followed logs, exec, attach and port-forward sessions; all kinds by default. */
   activeStreams(kind?: StreamKind): number;
@@ -185,6 +191,9 @@ function validateOptions(options: FakeClusterOptions): void {
     throw new TypeError(`startFakeCluster(): requestLogLimit must be a non-negative integer, got ${JSON.stringify(options.requestLogLimit)}`);
   }
   if (options.host !== undefined && typeof options.host !== 'string') throw new TypeError('startFakeCluster(): host must be a string');
+  if (options.eventWindow !== undefined && !(Number.isInteger(options.eventWindow) && options.eventWindow >= 1)) {
+    throw new TypeError(`startFakeCluster(): eventWindow must be a positive integer (a number of changes), got ${JSON.stringify(options.eventWindow)}`);
+  }
   if (options.oidc !== undefined && !(typeof options.oidc?.issuerUrl === 'string' && URL.canParse(options.oidc.issuerUrl) && typeof options.oidc.clientId === 'string')) {
     throw new TypeError('startFakeCluster(): oidc must have an issuerUrl (a URL) and a clientId');
   }
@@ -197,14 +206,18 @@ function toStatusError(error: unknown): StatusError {
 
 /**
  * Starts a fake Kubernetes API server over HTTPS, good enough for `@kubernetes/client-node` and
- * `kubectl`: discovery, namespaces, pods (list, get, delete, watch, Table output), logs (follow),
- * exec and attach over WebSocket (`v5.channel.k8s.io` down to `channel.k8s.io`) and SPDY/3.1,
- * port-forward (WebSocket tunnel, SPDY/3.1, channel protocol) to per-pod echo or HTTP servers,
- * `kubectl cp` through per-pod file trees, selfsubjectreviews, bearer tokens (header or WebSocket
- * subprotocol), client certificates and impersonation.
+ * `kubectl`: discovery and OpenAPI, a store of pods, configmaps, secrets, namespaces, deployments,
+ * CRDs and custom resources (create, get, list, update, JSON / merge / strategic merge patch,
+ * server-side apply, delete, deletecollection, Table output) under one resourceVersion counter,
+ * watches with the apiserver's semantics, logs (follow), exec and attach over WebSocket
+ * (`v5.channel.k8s.io` down to `channel.k8s.io`) and SPDY/3.1, port-forward (WebSocket tunnel,
+ * SPDY/3.1, channel protocol) to per-pod echo or HTTP servers, `kubectl cp` through per-pod file
+ * trees, selfsubjectreviews and access reviews, bearer tokens (header or WebSocket subprotocol),
+ * client certificates and impersonation.
  *
- * Every request must authenticate (as with `--anonymous-auth=false`); any authenticated user may
- * do anything. Errors are Kubernetes `Status` objects. Close it with {@link FakeCluster.close}.
+ * Every request must authenticate (as with `--anonymous-auth=false`); an authenticated user may do
+ * anything unless the test gave it rules ({@link FakeCluster.setRules}). Errors are Kubernetes
+ * `Status` objects. Close it with {@link FakeCluster.close}.
  *
  * @example
  * ```ts
@@ -232,9 +245,9 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     clientCertificates: options.clientCertificates ?? false,
     oidc: options.oidc && new OidcVerifier(options.oidc),
   });
-  const store = new PodStore(`${clusterName}-node-1`);
-  const startedAt = new Date();
   const streams = new StreamTracker();
+  const state = createClusterState({ nodeName: `${clusterName}-node-1`, eventWindow: options.eventWindow ?? 1000, streams });
+  const store = state.pods;
   const requests: FakeRequest[] = [];
   const sockets = new Set<Socket>();
   const runtimes = new PodRuntimes();
@@ -279,8 +292,9 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
 
   const apiContext: ApiContext = {
     store,
+    resources: state.resources,
+    authorizer: state.authorizer,
     streams,
-    startedAt,
     serverAddress: () => `${host}:${(server.address() as AddressInfo).port}`,
   };
   const upgrades = new UpgradeRoutes({ api: apiContext, runtimes, exec: options.exec ?? runBuiltinCommand });
@@ -298,7 +312,11 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       if (socket.writable) rejectUpgrade(socket, toStatusError(error));
     };
     authenticate(req, true)
-      .then((user) => upgrades.serve(req, socket, head, user))
+      .then((user) => {
+        // Upgrades are authorized like any request: exec, attach and port-forward included.
+        authorizeRequest(apiContext, req, user);
+        return upgrades.serve(req, socket, head, user);
+      })
       .catch(refuse);
   });
 
@@ -345,8 +363,9 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     },
     deletePod: (namespace, name) => void store.delete(namespace, name),
     appendLog: (namespace, pod, line, container) => store.appendLog(namespace, pod, line, container),
-    sendBookmarks: () => store.bookmark(),
+    sendBookmarks: () => state.objects.bookmark(),
     activeStreams: (kind) => streams.count(kind),
+    ...state.api,
     clusterConfig,
     close: () => {
       closing ??= (async () => {

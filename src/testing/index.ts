@@ -16,6 +16,8 @@ export {
   type FakeClusterOptions,
   type FakeRequest,
 } from './fake-cluster.ts';
+export type { FakeClusterObjects, FakeObject } from './cluster-state.ts';
+export type { PolicyRule } from './authorization.ts';
 export type { FakeContainer, FakePod, FakePodPatch, FakePodPhase } from './pods.ts';
 export type { ExecContext, ExecHandler, TerminalSize } from './exec-context.ts';
 export { FakeFileSystemError, type FakeFileStat, type FakeFileSystem, type FakeFileType } from './file-tree.ts';

@@ -1,92 +1,97 @@
-import { normalizePod, type FakePod, type FakePodPatch, type LogLine, type StoredPod } from './pods.ts';
-
-/** A change to a pod, as watch streams carry it. */
-export interface PodEvent {
-  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  readonly pod: StoredPod;
-}
-
-/** Events kept for watches that resume from a resourceVersion; older ones answer 410 Expired. */
-const HISTORY_LIMIT = 1000;
+import { normalizePod, podObject, type FakePod, type FakePodPatch, type LogLine, type StoredPod } from './pods.ts';
+import type { ObjectStore, StoreEvent } from './store/object-store.ts';
+import { isObject, metadataOf, mutableCopy } from './store/objects.ts';
+import { podView, POD_TYPE } from './store/pod-type.ts';
+import { NAMESPACE_TYPE } from './store/builtin-types.ts';
+import { createObject, type WriteContext } from './store/writes.ts';
+import { sameResource } from './store/resource-type.ts';
 
 type LogListener = (line: LogLine | null) => void;
 
+const SYSTEM_WRITE = { manager: 'fake-cluster', system: true } as const;
+
 /**
- * The fake cluster's pods, their logs and their change history. One global resourceVersion counter,
- * like etcd's revision, orders every change.
+ * The fake cluster's pods as the kit's helpers describe them ({@link FakePod}), kept in the object
+ * store beside those created through the API, and the containers' logs. Namespaces that the
+ * helpers had to create exist only as long as an object uses them.
  */
 export class PodStore {
-  #resourceVersion = 1;
-  readonly #pods = new Map<string, StoredPod>();
+  readonly #objects: ObjectStore;
+  readonly #context: WriteContext;
   readonly #logs = new Map<string, Map<string, LogLine[]>>();
-  readonly #history: PodEvent[] = [];
-  readonly #listeners = new Set<(event: PodEvent) => void>();
-  readonly #bookmarkListeners = new Set<() => void>();
   readonly #logListeners = new Map<string, Set<LogListener>>();
-  readonly #nodeName: string;
+  readonly #implicitNamespaces = new Set<string>();
 
-  constructor(nodeName: string) {
-    this.#nodeName = nodeName;
+  constructor(context: WriteContext) {
+    this.#context = context;
+    this.#objects = context.store;
+    this.#objects.subscribe((event) => this.#onChange(event));
   }
 
   get resourceVersion(): number {
-    return this.#resourceVersion;
+    return this.#objects.resourceVersion;
   }
 
   list(namespace?: string): StoredPod[] {
-    const pods = [...this.#pods.values()].filter((pod) => namespace === undefined || pod.namespace === namespace);
-    return pods.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+    return this.#objects.list(POD_TYPE, namespace).map(podView);
   }
 
   get(namespace: string, name: string): StoredPod | undefined {
-    return this.#pods.get(`${namespace}/${name}`);
+    const pod = this.#objects.get(POD_TYPE, namespace, name);
+    return pod && podView(pod);
   }
 
-  /** Namespaces in use, always including `default`. */
-  namespaces(): string[] {
-    return [...new Set(['default', ...[...this.#pods.values()].map((pod) => pod.namespace)])].sort();
+  /** Creates a namespace if it does not exist; `implicit` ones go when their last object goes. */
+  ensureNamespace(name: string, implicit: boolean): void {
+    if (this.#objects.get(NAMESPACE_TYPE, '', name)) return;
+    createObject(this.#context, NAMESPACE_TYPE, '', { metadata: { name } }, SYSTEM_WRITE);
+    if (implicit) this.#implicitNamespaces.add(name);
   }
 
   add(pod: FakePod): StoredPod {
-    const stored = normalizePod(pod, undefined, { nodeName: this.#nodeName, resourceVersion: this.#resourceVersion + 1 });
+    const stored = normalizePod(pod, undefined, { nodeName: this.#context.nodeName, resourceVersion: 0 });
     const key = `${stored.namespace}/${stored.name}`;
-    if (this.#pods.has(key)) throw new Error(`pod ${key} already exists`);
-    this.#pods.set(key, stored);
-    this.#logs.set(
-      key,
-      new Map((pod.containers ?? [{ name: 'app' }]).map((c) => [c.name, (c.logs ?? []).flatMap(splitLines)])),
-    );
-    this.#emit({ type: 'ADDED', pod: stored });
-    return stored;
+    if (this.#objects.get(POD_TYPE, stored.namespace, stored.name)) throw new Error(`pod ${key} already exists`);
+    this.ensureNamespace(stored.namespace, true);
+    const object = podObject(stored);
+    delete (object.metadata as Record<string, unknown>).resourceVersion;
+    const created = createObject(this.#context, POD_TYPE, stored.namespace, object, SYSTEM_WRITE);
+    this.#logs.set(key, new Map((pod.containers ?? [{ name: 'app' }]).map((c) => [c.name, (c.logs ?? []).flatMap(splitLines)])));
+    return podView(created);
   }
 
+  /** Changes what the helpers describe (labels, phase, containers, ...), keeping the rest of a pod created through the API. */
   update(namespace: string, name: string, patch: FakePodPatch): StoredPod {
-    const previous = this.#require(namespace, name);
-    const stored = normalizePod({ ...patch, name, namespace }, previous, {
-      nodeName: this.#nodeName,
-      resourceVersion: this.#resourceVersion + 1,
+    const current = this.#objects.get(POD_TYPE, namespace, name);
+    if (!current) throw new Error(`pod ${namespace}/${name} does not exist`);
+    const next = normalizePod({ ...patch, name, namespace }, podView(current), { nodeName: this.#context.nodeName, resourceVersion: 0 });
+    const rendered = podObject(next) as { metadata: Record<string, unknown>; spec: Record<string, unknown>; status: unknown };
+    const draft = mutableCopy(current);
+    for (const field of ['labels', 'annotations'] as const) {
+      if (rendered.metadata[field] === undefined) delete draft.metadata[field];
+      else draft.metadata[field] = rendered.metadata[field];
+    }
+    const spec = isObject(draft.spec) ? draft.spec : {};
+    const previousContainers = Array.isArray(spec.containers) ? spec.containers.filter(isObject) : [];
+    spec.containers = (rendered.spec.containers as Record<string, unknown>[]).map((container) => {
+      const previous = previousContainers.find((c) => c.name === container.name);
+      return previous ? { ...previous, image: container.image } : container;
     });
+    spec.nodeName = rendered.spec.nodeName;
+    draft.spec = spec;
+    draft.status = rendered.status;
     const key = `${namespace}/${name}`;
-    this.#pods.set(key, stored);
     const logs = this.#logs.get(key) ?? new Map<string, LogLine[]>();
+    this.#logs.set(key, logs);
     for (const container of patch.containers ?? []) {
       if (container.logs) logs.set(container.name, container.logs.flatMap(splitLines));
     }
-    this.#emit({ type: 'MODIFIED', pod: stored });
-    // A terminated pod's containers no longer write: followers reach the end of the log.
-    if (stored.phase === 'Succeeded' || stored.phase === 'Failed') this.#endLogs(key);
-    return stored;
+    return podView(this.#objects.update(POD_TYPE, draft));
   }
 
   delete(namespace: string, name: string): StoredPod {
-    const previous = this.#require(namespace, name);
-    const key = `${namespace}/${name}`;
-    this.#pods.delete(key);
-    this.#logs.delete(key);
-    this.#endLogs(key);
-    const deleted = { ...previous, resourceVersion: this.#resourceVersion + 1 };
-    this.#emit({ type: 'DELETED', pod: deleted });
-    return deleted;
+    if (!this.#objects.get(POD_TYPE, namespace, name)) throw new Error(`pod ${namespace}/${name} does not exist`);
+    return podView(this.#objects.delete(POD_TYPE, namespace, name));
   }
 
   logs(pod: StoredPod, container: string): readonly LogLine[] {
@@ -94,7 +99,8 @@ export class PodStore {
   }
 
   appendLog(namespace: string, name: string, text: string, container?: string): void {
-    const pod = this.#require(namespace, name);
+    const pod = this.get(namespace, name);
+    if (!pod) throw new Error(`pod ${namespace}/${name} does not exist`);
     const containerName = container ?? pod.containers[0]?.name ?? '';
     if (!pod.containers.some((c) => c.name === containerName)) {
       throw new Error(`pod ${namespace}/${name} has no container ${JSON.stringify(containerName)}`);
@@ -119,40 +125,32 @@ export class PodStore {
     return () => void listeners.delete(listener);
   }
 
-  /** Calls `listener` whenever a test asks for a bookmark ({@link PodStore.bookmark}). */
-  onBookmark(listener: () => void): () => void {
-    this.#bookmarkListeners.add(listener);
-    return () => void this.#bookmarkListeners.delete(listener);
+  /** Pods deleted or terminated by any means (API, helpers, namespace deletion) end their logs. */
+  /** Calls `listener` for every change of a pod, however it was made (helpers or the API). */
+  subscribe(listener: (event: { type: StoreEvent['type']; pod: StoredPod }) => void): () => void {
+    return this.#objects.subscribe((event) => {
+      if (sameResource(event.key, POD_TYPE)) listener({ type: event.type, pod: podView(event.object) });
+    });
   }
 
-  /** Asks watches that allow bookmarks to send one now (the apiserver sends them about every minute). */
-  bookmark(): void {
-    for (const listener of this.#bookmarkListeners) listener();
-  }
-
-  subscribe(listener: (event: PodEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => void this.#listeners.delete(listener);
-  }
-
-  /** Events after `resourceVersion`, or `undefined` when they are no longer kept (410 Expired). */
-  eventsSince(resourceVersion: number): PodEvent[] | undefined {
-    const oldest = this.#history[0]?.pod.resourceVersion ?? this.#resourceVersion + 1;
-    if (resourceVersion < oldest - 1 && this.#history.length >= HISTORY_LIMIT) return undefined;
-    return this.#history.filter((event) => event.pod.resourceVersion > resourceVersion);
-  }
-
-  #require(namespace: string, name: string): StoredPod {
-    const pod = this.get(namespace, name);
-    if (!pod) throw new Error(`pod ${namespace}/${name} does not exist`);
-    return pod;
-  }
-
-  #emit(event: PodEvent): void {
-    this.#resourceVersion = event.pod.resourceVersion;
-    this.#history.push(event);
-    if (this.#history.length > HISTORY_LIMIT) this.#history.shift();
-    for (const listener of this.#listeners) listener(event);
+  #onChange(event: StoreEvent): void {
+    const { namespace = '', name = '' } = metadataOf(event.object);
+    if (sameResource(event.key, NAMESPACE_TYPE) && event.type === 'DELETED') this.#implicitNamespaces.delete(name);
+    // A namespace only the helpers made goes with its last object, as the kit always did.
+    if (event.type === 'DELETED' && this.#implicitNamespaces.has(namespace) && !this.#objects.usedNamespaces().has(namespace)) {
+      this.#implicitNamespaces.delete(namespace);
+      this.#objects.delete(NAMESPACE_TYPE, '', namespace);
+    }
+    if (!sameResource(event.key, POD_TYPE)) return;
+    const key = `${namespace}/${name}`;
+    if (event.type === 'DELETED') {
+      this.#logs.delete(key);
+      this.#endLogs(key);
+      return;
+    }
+    // A terminated pod's containers no longer write: followers reach the end of the log.
+    const { phase } = podView(event.object);
+    if (phase === 'Succeeded' || phase === 'Failed') this.#endLogs(key);
   }
 
   #endLogs(podKey: string): void {

@@ -170,11 +170,60 @@ function containerState(pod: StoredPod): Record<string, unknown> {
   }
 }
 
-/** The v1 Pod object, shaped like what kube-apiserver returns. */
-export function podObject(pod: StoredPod): Record<string, unknown> {
+/** The container fields kube-apiserver defaults, as a created pod shows them. */
+export const CONTAINER_DEFAULTS = {
+  resources: {},
+  terminationMessagePath: '/dev/termination-log',
+  terminationMessagePolicy: 'File',
+  imagePullPolicy: 'IfNotPresent',
+} as const;
+
+/** The pod spec fields kube-apiserver (and the scheduler) fill in. */
+export const POD_SPEC_DEFAULTS = {
+  restartPolicy: 'Always',
+  terminationGracePeriodSeconds: 30,
+  dnsPolicy: 'ClusterFirst',
+  serviceAccountName: 'default',
+  schedulerName: 'default-scheduler',
+  enableServiceLinks: true,
+} as const;
+
+/** The status the fake's kubelet reports for a pod. */
+export function podStatus(pod: StoredPod): Record<string, unknown> {
   const created = rfc3339(pod.creationTimestamp);
   const allReady = pod.containers.every((c) => c.ready);
   const condition = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: created });
+  return {
+    phase: pod.phase,
+    conditions: [
+      condition('PodReadyToStartContainers', pod.phase !== 'Pending'),
+      condition('Initialized', true),
+      condition('Ready', pod.phase === 'Running' && allReady),
+      condition('ContainersReady', pod.phase === 'Running' && allReady),
+      condition('PodScheduled', true),
+    ],
+    hostIP: '10.0.0.10',
+    hostIPs: [{ ip: '10.0.0.10' }],
+    podIP: pod.podIP,
+    podIPs: [{ ip: pod.podIP }],
+    startTime: created,
+    containerStatuses: pod.containers.map((c) => ({
+      name: c.name,
+      state: containerState(pod),
+      lastState: {},
+      ready: c.ready,
+      restartCount: c.restartCount,
+      image: c.image,
+      imageID: `${c.image}@sha256:${pod.containerIds[c.name]?.slice(0, 64) ?? ''}`,
+      containerID: `containerd://${pod.containerIds[c.name] ?? ''}`,
+      started: pod.phase === 'Running',
+    })),
+    qosClass: 'BestEffort',
+  };
+}
+
+/** The v1 Pod object, shaped like what kube-apiserver returns. */
+export function podObject(pod: StoredPod): Record<string, unknown> {
   return {
     kind: 'Pod',
     apiVersion: 'v1',
@@ -183,7 +232,7 @@ export function podObject(pod: StoredPod): Record<string, unknown> {
       namespace: pod.namespace,
       uid: pod.uid,
       resourceVersion: String(pod.resourceVersion),
-      creationTimestamp: created,
+      creationTimestamp: rfc3339(pod.creationTimestamp),
       ...(Object.keys(pod.labels).length > 0 ? { labels: pod.labels } : {}),
       ...(Object.keys(pod.annotations).length > 0 ? { annotations: pod.annotations } : {}),
     },
@@ -194,46 +243,12 @@ export function podObject(pod: StoredPod): Record<string, unknown> {
         ...(c.command.length > 0 ? { command: c.command } : {}),
         ...(c.stdin ? { stdin: true } : {}),
         ...(c.tty ? { tty: true } : {}),
-        resources: {},
-        terminationMessagePath: '/dev/termination-log',
-        terminationMessagePolicy: 'File',
-        imagePullPolicy: 'IfNotPresent',
+        ...CONTAINER_DEFAULTS,
       })),
-      restartPolicy: 'Always',
-      terminationGracePeriodSeconds: 30,
-      dnsPolicy: 'ClusterFirst',
-      serviceAccountName: 'default',
+      ...POD_SPEC_DEFAULTS,
       nodeName: pod.nodeName,
-      schedulerName: 'default-scheduler',
-      enableServiceLinks: true,
     },
-    status: {
-      phase: pod.phase,
-      conditions: [
-        condition('PodReadyToStartContainers', pod.phase !== 'Pending'),
-        condition('Initialized', true),
-        condition('Ready', pod.phase === 'Running' && allReady),
-        condition('ContainersReady', pod.phase === 'Running' && allReady),
-        condition('PodScheduled', true),
-      ],
-      hostIP: '10.0.0.10',
-      hostIPs: [{ ip: '10.0.0.10' }],
-      podIP: pod.podIP,
-      podIPs: [{ ip: pod.podIP }],
-      startTime: created,
-      containerStatuses: pod.containers.map((c) => ({
-        name: c.name,
-        state: containerState(pod),
-        lastState: {},
-        ready: c.ready,
-        restartCount: c.restartCount,
-        image: c.image,
-        imageID: `${c.image}@sha256:${pod.containerIds[c.name]?.slice(0, 64) ?? ''}`,
-        containerID: `containerd://${pod.containerIds[c.name] ?? ''}`,
-        started: pod.phase === 'Running',
-      })),
-      qosClass: 'BestEffort',
-    },
+    status: podStatus(pod),
   };
 }
 

@@ -1,8 +1,11 @@
-import type { StoredPod } from './pods.ts';
 import { badRequest } from './status.ts';
+import { metadataOf, type KubeObject } from './store/objects.ts';
 
-/** A predicate over pods built from `labelSelector` and `fieldSelector` query parameters. */
-export type PodFilter = (pod: StoredPod) => boolean;
+/** A predicate over objects built from `labelSelector` and `fieldSelector` query parameters. */
+export type ObjectFilter = (object: KubeObject) => boolean;
+
+/** How a field selector reads a field of an object. */
+export type SelectableFields = Readonly<Record<string, (object: KubeObject) => string>>;
 
 /** Splits on commas that are not inside `in (a,b)` value sets. */
 function splitRequirements(selector: string): string[] {
@@ -45,26 +48,31 @@ function labelRequirement(requirement: string): (labels: Record<string, string>)
   throw badRequest(`unable to parse requirement: ${JSON.stringify(requirement)}`);
 }
 
-const FIELDS: Record<string, (pod: StoredPod) => string> = {
-  'metadata.name': (pod) => pod.name,
-  'metadata.namespace': (pod) => pod.namespace,
-  'spec.nodeName': (pod) => pod.nodeName,
-  'status.phase': (pod) => pod.phase,
-  'status.podIP': (pod) => pod.podIP,
+const METADATA_FIELDS: SelectableFields = {
+  'metadata.name': (object) => metadataOf(object).name ?? '',
+  'metadata.namespace': (object) => metadataOf(object).namespace ?? '',
 };
 
-function fieldRequirement(requirement: string): PodFilter {
+function fieldRequirement(requirement: string, known: SelectableFields): ObjectFilter {
   const match = /^([^=!]+)(==|=|!=)(.*)$/.exec(requirement);
   if (!match) throw badRequest(`invalid field selector: ${JSON.stringify(requirement)}`);
   const [, field = '', operator, value] = match;
-  const read = FIELDS[field];
-  if (!read) throw badRequest(`"${field}" is not a known field selector: only "${Object.keys(FIELDS).join('", "')}"`);
-  return operator === '!=' ? (pod) => read(pod) !== value : (pod) => read(pod) === value;
+  const read = known[field];
+  if (!read) throw badRequest(`"${field}" is not a known field selector: only "${Object.keys(known).join('", "')}"`);
+  return operator === '!=' ? (object) => read(object) !== value : (object) => read(object) === value;
 }
 
-/** Builds the filter; malformed selectors throw a BadRequest `StatusError`, as the apiserver answers. */
-export function podFilter(query: URLSearchParams): PodFilter {
+/**
+ * Builds the filter of a list or watch from `labelSelector` and `fieldSelector` (`metadata.name`,
+ * `metadata.namespace` and the kind's own fields); malformed selectors throw a BadRequest
+ * `StatusError`, as the apiserver answers.
+ */
+export function objectFilter(query: URLSearchParams, fields: SelectableFields = {}): ObjectFilter {
+  const known = { ...METADATA_FIELDS, ...fields };
   const labels = splitRequirements(query.get('labelSelector') ?? '').map(labelRequirement);
-  const fields = splitRequirements(query.get('fieldSelector') ?? '').map(fieldRequirement);
-  return (pod) => labels.every((matches) => matches(pod.labels)) && fields.every((matches) => matches(pod));
+  const selected = splitRequirements(query.get('fieldSelector') ?? '').map((requirement) => fieldRequirement(requirement, known));
+  return (object) => {
+    const objectLabels = metadataOf(object).labels ?? {};
+    return labels.every((matches) => matches(objectLabels)) && selected.every((matches) => matches(object));
+  };
 }

@@ -16,6 +16,11 @@ export class StreamTracker {
     return [...this.#streams.values()].filter((stream) => kind === undefined || stream.kind === kind).length;
   }
 
+  /** Ends every open stream of one kind (their close functions unregister them). */
+  closeKind(kind: StreamKind): void {
+    for (const stream of [...this.#streams.values()]) if (stream.kind === kind) stream.close();
+  }
+
   closeAll(): void {
     for (const { close } of [...this.#streams.values()]) close();
     this.#streams.clear();

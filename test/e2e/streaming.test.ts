@@ -50,6 +50,14 @@ function kubeConfig(): KubeConfig {
 }
 
 describe('watch through the proxy', () => {
+  it('answers a watch with nothing to report yet at once, not with its first event', async () => {
+    const stream = openStream(`/clusters/c/api/v1/namespaces/default/pods?watch=1&resourceVersion=${fake.resourceVersion()}`, () => {});
+    const silent = new Promise<string>((resolve) => setTimeout(() => resolve('no response headers within 5 s'), 5000).unref());
+    expect(await Promise.race([stream.status, silent])).toBe(200);
+    stream.abort();
+    await expect.poll(() => fake.activeStreams('watch')).toBe(0);
+  });
+
   it('delivers each event while the stream stays open, and a client abort cancels the upstream watch', async () => {
     let received = '';
     const stream = openStream('/clusters/c/api/v1/namespaces/default/pods?watch=1', (text) => (received += text));

@@ -170,13 +170,25 @@ describe('API surface', () => {
     expect(api.headers['content-type']).toBe('application/json');
     expect(json(api.body)).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const resources = json((await httpRequest(fake, '/api/v1', { headers: ADMIN })).body) as { resources: { name: string }[] };
-    expect(resources.resources.map((r) => r.name)).toEqual(['namespaces', 'pods', 'pods/attach', 'pods/exec', 'pods/log']);
-    expect(json((await httpRequest(fake, '/apis', { headers: ADMIN })).body)).toMatchObject({ kind: 'APIGroupList', groups: [{ name: 'authentication.k8s.io' }] });
+    expect(resources.resources.map((r) => r.name)).toEqual([
+      'configmaps',
+      'namespaces',
+      'namespaces/status',
+      'pods',
+      'pods/attach',
+      'pods/exec',
+      'pods/log',
+      'pods/status',
+      'secrets',
+    ]);
+    const groups = json((await httpRequest(fake, '/apis', { headers: ADMIN })).body) as { kind: string; groups: { name: string }[] };
+    expect(groups.kind).toBe('APIGroupList');
+    expect(groups.groups.map((group) => group.name)).toEqual(['apiextensions.k8s.io', 'apps', 'authentication.k8s.io', 'authorization.k8s.io']);
     for (const path of ['/healthz', '/readyz', '/livez']) expect((await httpRequest(fake, path, { headers: ADMIN })).body).toBe('ok');
   });
 
   it('answers 404 NotFound Status for unknown paths, pods and namespaces; an unknown namespace lists no pods', async () => {
-    const unknown = await httpRequest(fake, '/apis/apps/v1/deployments', { headers: ADMIN });
+    const unknown = await httpRequest(fake, '/apis/batch/v1/jobs', { headers: ADMIN });
     expect(unknown.status).toBe(404);
     expect(json(unknown.body)).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404 });
     expect(json((await httpRequest(fake, '/api/v1/namespaces/nope', { headers: ADMIN })).body)).toMatchObject({ message: 'namespaces "nope" not found' });
