@@ -41,7 +41,7 @@ describe('setClusterTokenCookie', () => {
   it('adds Secure over TLS, honours mountPath, cookieName and maxAgeSeconds', () => {
     const res = response(undefined, true);
     setClusterTokenCookie(res, 'my cluster', 't', { mountPath: '/k8s/', cookieName: 'k', maxAgeSeconds: 60 });
-    expect(setCookies(res)).toEqual(['k=t; Path=/k8s/my%20cluster; HttpOnly; SameSite=Strict; Secure; Max-Age=60']);
+    expect(setCookies(res)).toEqual(['k=t; Path=/k8s/my%20cluster; HttpOnly; SameSite=Strict; Max-Age=60; Secure']);
   });
 
   it('keeps Set-Cookie headers set before', () => {
