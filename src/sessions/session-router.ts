@@ -28,7 +28,8 @@ export function createSessionRouter(routes: Readonly<Record<string, Route>>, log
       else sendJson(res, 404, NOT_FOUND);
       return;
     }
-    route(req, res, url.searchParams).catch((error: unknown) => {
+    // A route that throws instead of rejecting fails the same way.
+    new Promise<void>((resolve) => resolve(route(req, res, url.searchParams))).catch((error: unknown) => {
       if (error instanceof ClusterProxyError) {
         writeStatus(res, error);
         return;
