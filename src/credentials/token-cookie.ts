@@ -45,8 +45,9 @@ function checkOptions(cluster: string, options: TokenCookieOptions, fn: string):
   const problem = typeof cluster === 'string' ? clusterNameProblem(cluster) : 'a cluster name must be a string';
   if (problem) throw new InvalidOptionError(`${fn}: cluster: ${problem}`);
   const mountPath = options.mountPath ?? '/clusters';
-  if (typeof mountPath !== 'string' || !mountPath.startsWith('/') || mountPath.includes(';') || hasControlCharacter(mountPath)) {
-    throw new InvalidOptionError(`${fn}: mountPath must be a path starting with "/", without ";" or control characters`);
+  // '' is the root, as the proxy's own mountPath has it; ';' would end the cookie's Path early.
+  if (typeof mountPath !== 'string' || !(mountPath === '' || mountPath.startsWith('/')) || mountPath.includes(';') || hasControlCharacter(mountPath)) {
+    throw new InvalidOptionError(`${fn}: mountPath must be a path starting with "/" (or "" for the root), without ";" or control characters`);
   }
   const name = options.cookieName ?? DEFAULT_TOKEN_COOKIE;
   if (!isHttpToken(name)) {
