@@ -4,6 +4,8 @@
  * header, a cookie).
  */
 
+import type { TokenStore } from './tokens/token-store.ts';
+
 /** RFC 9110 `token`: header field names, cookie names, upgrade protocols, subprotocol entries. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -37,4 +39,27 @@ export function hasControlCharacter(text: string): boolean {
  */
 export function utf8HeaderValue(text: string): string {
   return /^[\x20-\x7e]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/**
+ * Whether `value` is an absolute `http:` or `https:` URL (an issuer, a redirect URI, a server).
+ * Other schemes (`file:`, `javascript:`, `ws:`) and relative references are not.
+ */
+export function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || !URL.canParse(value)) return false;
+  const { protocol } = new URL(value);
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+/**
+ * Whether `value` has the shape of a {@link TokenStore}: `get`, `set` and `delete` functions, and
+ * `tryLock` a function when present (a non-function would fail at the first refresh, not here).
+ */
+export function isTokenStore(value: unknown): value is TokenStore {
+  if (typeof value !== 'object' || value === null) return false;
+  const store = value as Record<string, unknown>;
+  return (
+    ['get', 'set', 'delete'].every((method) => typeof store[method] === 'function') &&
+    (store.tryLock === undefined || typeof store.tryLock === 'function')
+  );
 }

@@ -1,4 +1,4 @@
-import { isHttpToken } from './checks.ts';
+import { isHttpToken, isTokenStore } from './checks.ts';
 import type { ClusterConfig } from './clusters/cluster-config.ts';
 import { isClusterResolver, type ClusterResolver } from './clusters/cluster-resolver.ts';
 import { staticClusters } from './clusters/static-clusters.ts';
@@ -10,7 +10,7 @@ import { validatePolicy, type CompiledPolicy } from './policy/validate-policy.ts
 import type { ForwardEngine } from './forward/http-forwarder.ts';
 import { createHookEmitter, type ClusterProxyHooks, type HookEmitter, type Logger } from './hooks.ts';
 import { checkKnownOptions } from './known-options.ts';
-import type { SessionTokenSource } from './sessions/oidc-sessions.ts';
+import type { SessionTokenSource } from './sessions/session-token-source.ts';
 import { memoryTokenStore } from './tokens/memory-token-store.ts';
 import type { TokenStore } from './tokens/token-store.ts';
 
@@ -132,7 +132,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
     throw new InvalidOptionError(`engine must be 'undici' or 'http-proxy-middleware'; got ${JSON.stringify(engine)}`);
   }
   const store = options.tokenStore;
-  if (store !== undefined && !(['get', 'set', 'delete'] as const).every((m) => typeof store[m] === 'function')) {
+  if (store !== undefined && !isTokenStore(store)) {
     throw new InvalidOptionError('tokenStore must implement get(key), set(key, value, ttlMs) and delete(key)');
   }
   const logger = options.logger ?? console;

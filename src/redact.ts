@@ -16,3 +16,17 @@ export function redactedExcerpt(text: string, max: number): string {
     .trim();
   return cleaned.length > max ? `${cleaned.slice(0, max)}…` : cleaned;
 }
+
+/**
+ * The first line of an error's message, with its code, for a message the user sees: short, and
+ * with anything that looks like a token redacted, since the error may come from user code, a
+ * plugin or an issuer.
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const line = redactedExcerpt(error.message.split('\n')[0] ?? '', 200) || error.name;
+    return code ? `${line} (${code})` : line;
+  }
+  return redactedExcerpt(String(error), 200);
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hasControlCharacter, isBearerToken, isHttpToken, utf8HeaderValue } from '../src/checks.ts';
+import { hasControlCharacter, isBearerToken, isHttpToken, isHttpUrl, isTokenStore, utf8HeaderValue } from '../src/checks.ts';
+import { memoryTokenStore } from '../src/tokens/memory-token-store.ts';
 
 describe('isBearerToken', () => {
   it.each(['abc', 'eyJhbGciOi.x-y_z~+/=', 'k8s-aws-v1.aHR0cHM6Ly9zdHM', '!#$%&*', 'tok,en'])('accepts %j', (token) => {
@@ -31,5 +32,35 @@ describe('header values', () => {
     const value = utf8HeaderValue('Jürgen ✓');
     expect(Buffer.from(value, 'latin1').toString('utf8')).toBe('Jürgen ✓');
     expect([...value].every((c) => c.charCodeAt(0) <= 0xff)).toBe(true);
+  });
+});
+
+describe('isHttpUrl', () => {
+  it.each(['https://idp.example.com', 'http://127.0.0.1:8080/realms/x', 'HTTPS://IDP.EXAMPLE.COM/', 'https://u@h/p?q#f'])('accepts %j', (value) => {
+    expect(isHttpUrl(value)).toBe(true);
+  });
+  it.each<unknown>(['', '/callback', 'idp.example.com', '//idp.example.com', 'ftp://x', 'file:///etc/passwd', 'javascript:alert(1)', 'ws://x', 'http://', 'https://[::1', undefined, null, 42, {}, new URL('https://x')])(
+    'refuses %j',
+    (value) => {
+      expect(isHttpUrl(value)).toBe(false);
+    },
+  );
+});
+
+describe('isTokenStore', () => {
+  const fn = () => Promise.resolve(undefined);
+  it('accepts a store with get, set and delete, with or without tryLock', () => {
+    expect(isTokenStore(memoryTokenStore())).toBe(true);
+    expect(isTokenStore({ get: fn, set: fn, delete: fn })).toBe(true);
+  });
+  it.each<[string, unknown]>([
+    ['undefined', undefined],
+    ['null', null],
+    ['a function', fn],
+    ['a store without delete', { get: fn, set: fn }],
+    ['a store whose set is not a function', { get: fn, set: 'redis', delete: fn }],
+    ['a store whose tryLock is not a function', { get: fn, set: fn, delete: fn, tryLock: true }],
+  ])('refuses %s', (_what, value) => {
+    expect(isTokenStore(value)).toBe(false);
   });
 });

@@ -1,60 +1,14 @@
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import { ClusterProxyError, CredentialsUnavailableError } from '../errors.ts';
-import { redactedExcerpt } from '../redact.ts';
-import type { TokenCache } from '../tokens/cached-token.ts';
-import type { TokenStore } from '../tokens/token-store.ts';
+import { describeError } from '../redact.ts';
+import type { CredentialDependencies, CredentialSource } from './credential-source.ts';
 import { createExecCredentialSource } from './exec-plugin.ts';
 import { createOidcCredentialSource } from './oidc-auth-provider.ts';
 import { createTokenFileReader } from './token-file.ts';
 
-/** Which kind of cluster credential a request used; reported to hooks, never the value. */
-export type CredentialKind = 'token' | 'tokenFile' | 'clientCertificate' | 'getToken' | 'exec' | 'oidc';
-
-/** A client certificate and its key, PEM. */
-export interface ClientCertificate {
-  cert: string | Buffer;
-  key: string | Buffer;
-}
-
-/** What a request carries as the cluster's identity: a bearer token, a client certificate, or both. */
-export interface ObtainedCredential {
-  token?: string;
-  certificate?: ClientCertificate;
-}
-
-/** The cluster's own credentials, ready for use by the pipeline. */
-export interface CredentialSource {
-  readonly kind: CredentialKind;
-  /**
-   * The credential for the next request.
-   * @throws {ClusterProxyError} (`503` for most sources) naming the source, never a token.
-   */
-  obtain(): Promise<ObtainedCredential>;
-  /** Called when the cluster answered `401` to a request made with `credential` (what `obtain()` gave it). */
-  rejected(credential: ObtainedCredential): void;
-}
-
-/** What a credential source needs from the proxy. */
-export interface CredentialDependencies {
-  tokenCache: TokenCache;
-  /** The raw store behind `tokenCache`: OIDC id and refresh tokens, and refresh locks across replicas. */
-  tokenStore: TokenStore;
-  now: () => number;
-  onError: (error: unknown) => void;
-}
-
-/**
- * The first line of an error's message, with its code, for a message the user sees: short, and
- * with anything that looks like a token redacted, since the error may come from user code.
- */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const line = redactedExcerpt(error.message.split('\n')[0] ?? '', 200) || error.name;
-    return code ? `${line} (${code})` : line;
-  }
-  return redactedExcerpt(String(error), 200);
-}
+// The types moved to their own module, so that the sources this file dispatches to need not
+// import it back; re-exported for the modules that still name them here.
+export type { ClientCertificate, CredentialDependencies, CredentialKind, CredentialSource, ObtainedCredential } from './credential-source.ts';
 
 /** Builds the credential source for a cluster's `credentials`, or `undefined` when it has none. */
 export function createCredentialSource(

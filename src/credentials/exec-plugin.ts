@@ -1,6 +1,7 @@
 import type { ExecPluginConfig, FetchedToken, ValidatedCluster } from '../clusters/cluster-config.ts';
 import { ClusterProxyError, CredentialsUnavailableError } from '../errors.ts';
-import { describeError, type CredentialDependencies, type CredentialSource, type ObtainedCredential } from './cluster-credentials.ts';
+import { describeError } from '../redact.ts';
+import type { CredentialDependencies, CredentialSource, ObtainedCredential } from './credential-source.ts';
 import { execCredentialInput, InvalidExecCredentialError, parseExecCredential } from './exec-credential.ts';
 import { ExecRunError, runExecPlugin } from './exec-process.ts';
 

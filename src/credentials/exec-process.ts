@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { redactedExcerpt } from '../redact.ts';
-import { describeError } from './cluster-credentials.ts';
+import { describeError, redactedExcerpt } from '../redact.ts';
 
 /** The most a plugin may print on stdout; an ExecCredential, even with a certificate chain, is a few KiB. */
 export const MAX_EXEC_OUTPUT_BYTES = 1024 * 1024;

@@ -2,9 +2,10 @@ import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import type { OidcAuthProviderConfig, ValidatedCluster } from '../clusters/cluster-config.ts';
 import { ClusterProxyError, CredentialsUnavailableError, UnauthenticatedError } from '../errors.ts';
+import { createIssuerClient, describeIssuerError, isInvalidGrant } from '../oidc/issuer-client.ts';
+import { describeError } from '../redact.ts';
 import { createRefreshOnce } from '../tokens/refresh-once.ts';
-import { describeError, type CredentialDependencies, type CredentialSource } from './cluster-credentials.ts';
-import { createIssuerClient, describeIssuerError } from './oidc-issuer.ts';
+import type { CredentialDependencies, CredentialSource } from './credential-source.ts';
 
 /** client-go refreshes an id-token this close to its `exp`, so that it never expires in flight. */
 const EXPIRY_MARGIN_MS = 10_000;
@@ -53,12 +54,12 @@ export function createOidcCredentialSource(
 
   function discover(): Promise<client.Configuration> {
     return issuerClient.configuration().catch((error: unknown) => {
-        throw new CredentialsUnavailableError(
-          name,
-          `cluster "${name}": the OIDC issuer ${issuer} could not be discovered: ${describeIssuerError(error)}`,
-          { cause: error },
-        );
-      });
+      throw new CredentialsUnavailableError(
+        name,
+        `cluster "${name}": the OIDC issuer ${issuer} could not be discovered: ${describeIssuerError(error)}`,
+        { cause: error },
+      );
+    });
   }
 
   async function refresh(): Promise<string> {
@@ -77,7 +78,7 @@ export function createOidcCredentialSource(
     try {
       tokens = await client.refreshTokenGrant(configuration, refreshToken);
     } catch (error) {
-      if (error instanceof client.ResponseBodyError && error.error === 'invalid_grant') {
+      if (isInvalidGrant(error)) {
         const refusal = `cluster "${name}": the OIDC issuer ${issuer} refused the refresh-token (invalid_grant: it expired or was revoked); ${loginAgain}`;
         if (stored === undefined) configRefreshTokenRefusal = refusal;
         else await store.delete(refreshTokenKey);

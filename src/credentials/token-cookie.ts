@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { clusterNameProblem } from '../clusters/cluster-name.ts';
-import { isBearerToken, isHttpToken } from '../checks.ts';
+import { hasControlCharacter, isBearerToken, isHttpToken } from '../checks.ts';
 import { BadRequestError, InvalidOptionError } from '../errors.ts';
-import { parseCookies } from './cookies.ts';
+import { isSecureRequest, parseCookies, serializeCookie } from './cookies.ts';
 
 /** Default name of the cookie that carries a user's token for one cluster. */
 export const DEFAULT_TOKEN_COOKIE = 'cluster-token';
@@ -31,19 +31,24 @@ function cookiePath(mountPath: string, cluster: string): string {
   return `${mountPath.replace(/\/+$/, '')}/${encodeURIComponent(cluster)}`;
 }
 
-function attributes(cluster: string, options: TokenCookieOptions, res: ServerResponse, maxAge?: number): string {
-  const secure = options.secure ?? Boolean((res.req?.socket as { encrypted?: boolean } | undefined)?.encrypted);
-  const age = maxAge ?? options.maxAgeSeconds;
-  return (
-    `; Path=${cookiePath(options.mountPath ?? '/clusters', cluster)}; HttpOnly; SameSite=Strict` +
-    (secure ? '; Secure' : '') +
-    (age === undefined ? '' : `; Max-Age=${Math.max(0, Math.floor(age))}`)
-  );
+/** One cookie of the cluster's token, in the one shape every cookie of the package has. */
+function tokenCookie(res: ServerResponse, cluster: string, options: TokenCookieOptions, name: string, value: string, maxAgeSeconds = options.maxAgeSeconds): string {
+  return serializeCookie(name, value, {
+    path: cookiePath(options.mountPath ?? '/clusters', cluster),
+    sameSite: 'Strict',
+    secure: options.secure ?? isSecureRequest(res.req),
+    ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
+  });
 }
 
 function checkOptions(cluster: string, options: TokenCookieOptions, fn: string): string {
   const problem = typeof cluster === 'string' ? clusterNameProblem(cluster) : 'a cluster name must be a string';
   if (problem) throw new InvalidOptionError(`${fn}: cluster: ${problem}`);
+  const mountPath = options.mountPath ?? '/clusters';
+  // '' is the root, as the proxy's own mountPath has it; ';' would end the cookie's Path early.
+  if (typeof mountPath !== 'string' || !(mountPath === '' || mountPath.startsWith('/')) || mountPath.includes(';') || hasControlCharacter(mountPath)) {
+    throw new InvalidOptionError(`${fn}: mountPath must be a path starting with "/" (or "" for the root), without ";" or control characters`);
+  }
   const name = options.cookieName ?? DEFAULT_TOKEN_COOKIE;
   if (!isHttpToken(name)) {
     throw new InvalidOptionError(`${fn}: cookieName ${JSON.stringify(name)} is not a valid cookie name`);
@@ -75,18 +80,16 @@ export function setClusterTokenCookie(
     throw new InvalidOptionError('setClusterTokenCookie: token must be a non-empty string of visible ASCII characters (no spaces)');
   }
   const value = encodeURIComponent(token);
-  const attrs = attributes(cluster, options, res);
-  const expired = attributes(cluster, options, res, 0);
   const chunks: string[] = [];
   for (let i = 0; i < value.length; i += MAX_COOKIE_CHUNK) chunks.push(value.slice(i, i + MAX_COOKIE_CHUNK));
   if (chunks.length > 99) throw new InvalidOptionError('setClusterTokenCookie: token is too long for cookies');
-  const cookies = chunks.length === 1 ? [`${name}=${value}${attrs}`] : [
-    `${name}=chunks:${chunks.length}${attrs}`,
-    ...chunks.map((chunk, i) => `${name}.${i}=${chunk}${attrs}`),
+  const cookies = chunks.length === 1 ? [tokenCookie(res, cluster, options, name, value)] : [
+    tokenCookie(res, cluster, options, name, `chunks:${chunks.length}`),
+    ...chunks.map((chunk, i) => tokenCookie(res, cluster, options, `${name}.${i}`, chunk)),
   ];
   const written = chunks.length === 1 ? 0 : chunks.length;
   for (const stale of carriedChunks(res, name)) {
-    if (Number(stale.slice(name.length + 1)) >= written) cookies.push(`${stale}=${expired}`);
+    if (Number(stale.slice(name.length + 1)) >= written) cookies.push(tokenCookie(res, cluster, options, stale, '', 0));
   }
   for (const cookie of cookies) res.appendHeader('set-cookie', cookie);
 }
@@ -98,8 +101,7 @@ export function clearClusterTokenCookie(
   options: Omit<TokenCookieOptions, 'maxAgeSeconds'> = {},
 ): void {
   const name = checkOptions(cluster, options, 'clearClusterTokenCookie');
-  const expired = attributes(cluster, options, res, 0);
-  for (const cookie of [name, ...carriedChunks(res, name)]) res.appendHeader('set-cookie', `${cookie}=${expired}`);
+  for (const cookie of [name, ...carriedChunks(res, name)]) res.appendHeader('set-cookie', tokenCookie(res, cluster, options, cookie, '', 0));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { utf8HeaderValue } from '../checks.ts';
 import type { CredentialKind, CredentialSource, ObtainedCredential } from '../credentials/cluster-credentials.ts';
 import type { UserToken } from '../credentials/user-token.ts';
-import type { UserTokenVerifier, VerifiedUser } from '../credentials/user-token-verifier.ts';
+import type { UserTokenVerifier, VerifiedUser } from '../oidc/user-token-verifier.ts';
 import type { RequestIdentity } from '../hooks.ts';
 import type { ClusterAccess } from './upstreams.ts';
 import type { UserInfo } from './user.ts';

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { ForwardObserver } from '../forward/observer.ts';
 import type { HookEmitter, ProxyEvent } from '../hooks.ts';
-import type { SessionTokenSource } from '../sessions/oidc-sessions.ts';
+import type { SessionTokenSource } from '../sessions/session-token-source.ts';
 import type { Answers } from './answer.ts';
 import type { Exchange } from './exchange.ts';
 

@@ -16,7 +16,7 @@ import {
 import { connectionTokens, hasRequestBody, upstreamRequestHeaders } from '../forward/headers.ts';
 import type { Route } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';
-import type { SessionTokenSource } from '../sessions/oidc-sessions.ts';
+import type { SessionTokenSource } from '../sessions/session-token-source.ts';
 import type { Exchange } from './exchange.ts';
 import { decide } from '../policy/decide.ts';
 import { decideIdentity, identityHeaders, userOf, type DecidedIdentity, type VerifiedDecision } from './identity.ts';

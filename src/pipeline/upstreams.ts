@@ -7,7 +7,7 @@ import {
   type CredentialDependencies,
   type CredentialSource,
 } from '../credentials/cluster-credentials.ts';
-import { createUserTokenVerifier, type UserTokenVerifier } from '../credentials/user-token-verifier.ts';
+import { createUserTokenVerifier, type UserTokenVerifier } from '../oidc/user-token-verifier.ts';
 import { ClusterMisconfiguredError, ClusterNotFoundError, ClusterProxyError, InternalProxyError } from '../errors.ts';
 import { createRoute, type Route, type RouteDependencies } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';

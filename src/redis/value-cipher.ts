@@ -1,5 +1,5 @@
-import { hkdfSync } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt } from 'jose';
+import { deriveKey } from '../tokens/derive-key.ts';
 
 /** A secret from which the encryption key is derived: a string of 32+ characters or 32+ bytes. */
 export type EncryptionSecret = string | Uint8Array;
@@ -12,14 +12,11 @@ interface DerivedKey {
   key: Uint8Array;
 }
 
-const derive = (secret: EncryptionSecret, info: string, length: number) =>
-  new Uint8Array(hkdfSync('sha256', secret, new Uint8Array(0), info, length));
-
-function deriveKey(secret: EncryptionSecret): DerivedKey {
+function storeKey(secret: EncryptionSecret): DerivedKey {
   return {
     // A separate derivation: the kid names the key without revealing anything about it.
-    kid: Buffer.from(derive(secret, 'kube-cluster-proxy token store key id', 8)).toString('base64url'),
-    key: derive(secret, 'kube-cluster-proxy token store A256GCM', 32),
+    kid: Buffer.from(deriveKey(secret, 'kube-cluster-proxy token store key id', { length: 8 })).toString('base64url'),
+    key: deriveKey(secret, 'kube-cluster-proxy token store A256GCM'),
   };
 }
 
@@ -29,6 +26,9 @@ function deriveKey(secret: EncryptionSecret): DerivedKey {
  * Reported to `onError`; the message says why, never what the value or the key is.
  */
 export class UnreadableValueError extends Error {
+  /** Stable code: switch on it, never on the message. */
+  readonly code = 'ERR_UNREADABLE_VALUE';
+
   constructor(reason: string, options?: { cause?: unknown }) {
     super(`a value in the token store was ignored (treated as absent): ${reason}`, options);
     this.name = new.target.name;
@@ -41,7 +41,7 @@ export class UnreadableValueError extends Error {
  * key is sealed with the value: a value copied under another key is refused.
  */
 export function createValueCipher(secrets: readonly EncryptionSecret[]) {
-  const keys = secrets.map(deriveKey);
+  const keys = secrets.map(storeKey);
   const current = keys[0];
   if (!current) throw new RangeError('at least one secret is required');
   const encoder = new TextEncoder();

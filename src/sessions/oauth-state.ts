@@ -1,6 +1,7 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EncryptJWT, errors, jwtDecrypt } from 'jose';
 import { SessionError } from '../errors.ts';
+import { deriveKey } from '../tokens/derive-key.ts';
 
 /** What a login needs to remember until the identity provider redirects back. */
 export interface LoginState {
@@ -17,18 +18,13 @@ export interface LoginState {
 
 const AUDIENCE = 'kube-cluster-proxy/oauth-state';
 
-/** A 256-bit key for one purpose, derived from the configured secret (HKDF-SHA-256). */
-export function deriveKey(secret: string | Uint8Array, purpose: string): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', secret, 'kube-cluster-proxy', purpose, 32));
-}
-
 /**
  * Seals the OAuth state into the `state` parameter itself, encrypted and authenticated
  * (JWE, `dir` + A256GCM) with a key derived from the sessions `secret`: every replica that shares
  * the secret can finish a login that another one started, and nobody else can read or forge it.
  */
 export function createStateSealer(secret: string | Uint8Array, lifetimeSeconds: number, now: () => number = Date.now) {
-  const key = deriveKey(secret, 'oauth-state');
+  const key = deriveKey(secret, 'oauth-state', { salt: 'kube-cluster-proxy' });
   return {
     async seal(state: Omit<LoginState, 'jti'>): Promise<LoginState & { sealed: string }> {
       const jti = randomBytes(16).toString('base64url');

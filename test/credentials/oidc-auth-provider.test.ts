@@ -1,6 +1,4 @@
-import { createServer as createHttpsServer } from 'node:https';
-import type { RequestListener, Server } from 'node:http';
-import { createServer } from 'node:http';
+import type { RequestListener } from 'node:http';
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority } from 'kube-cluster-proxy/testing';
@@ -10,11 +8,11 @@ import { ClusterProxyError } from '../../src/errors.ts';
 import { createTokenCache } from '../../src/tokens/cached-token.ts';
 import { memoryTokenStore } from '../../src/tokens/memory-token-store.ts';
 import type { TokenStore } from '../../src/tokens/token-store.ts';
+import { startIssuer as startTestIssuer, type TestServer } from '../helpers/issuers.ts';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
-import { closeServer, listen } from '../helpers/servers.ts';
 
 let idp: OidcProvider;
-const servers: Server[] = [];
+const servers: TestServer[] = [];
 
 beforeAll(async () => {
   idp = await startOidcProvider();
@@ -22,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => idp.close());
 afterEach(async () => {
   idp.idTokenTtl = 300;
-  await Promise.all(servers.splice(0).map((s) => closeServer(s)));
+  await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
 /** One proxy replica's view of the cluster: its own token cache over a possibly shared store. */
@@ -53,13 +51,11 @@ async function failure(promise: Promise<unknown>): Promise<ClusterProxyError> {
   return error;
 }
 
-/** A hand-written issuer, for answers oidc-provider would never give. */
+/** A hand-written issuer, for answers oidc-provider would never give; closed after the test. */
 async function startIssuer(handler: (issuer: string) => RequestListener, tls?: { cert: string; key: string }): Promise<string> {
-  const server = tls ? (createHttpsServer(tls) as unknown as Server) : createServer();
-  servers.push(server);
-  const issuer = await listen(server);
-  server.on('request', handler(issuer));
-  return issuer;
+  const issuer = await startTestIssuer(handler, tls);
+  servers.push(issuer);
+  return issuer.url;
 }
 
 function discoveryThen(token: (issuer: string, request: { authorization?: string; body: string }) => Promise<object>, metadata: object = {}): (issuer: string) => RequestListener {

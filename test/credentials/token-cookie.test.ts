@@ -41,7 +41,19 @@ describe('setClusterTokenCookie', () => {
   it('adds Secure over TLS, honours mountPath, cookieName and maxAgeSeconds', () => {
     const res = response(undefined, true);
     setClusterTokenCookie(res, 'my cluster', 't', { mountPath: '/k8s/', cookieName: 'k', maxAgeSeconds: 60 });
-    expect(setCookies(res)).toEqual(['k=t; Path=/k8s/my%20cluster; HttpOnly; SameSite=Strict; Secure; Max-Age=60']);
+    expect(setCookies(res)).toEqual(['k=t; Path=/k8s/my%20cluster; HttpOnly; SameSite=Strict; Max-Age=60; Secure']);
+  });
+
+  it('scopes the cookie under the root for a proxy mounted there', () => {
+    for (const mountPath of ['', '/']) {
+      const res = response();
+      setClusterTokenCookie(res, 'prod', 't', { mountPath });
+      expect(setCookies(res)).toEqual(['cluster-token=t; Path=/prod; HttpOnly; SameSite=Strict']);
+    }
+  });
+
+  it.each(['clusters', '/a;b', '/a\nb'])('refuses the mountPath %j, which no cookie Path can carry', (mountPath) => {
+    expect(() => setClusterTokenCookie(response(), 'prod', 't', { mountPath })).toThrow(/mountPath must be a path/);
   });
 
   it('keeps Set-Cookie headers set before', () => {

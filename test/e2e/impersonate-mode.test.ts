@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { bearerSubprotocol } from 'kube-cluster-proxy';
+import { startHungServer, type TestServer } from '../helpers/issuers.ts';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
 import { send, startProxyHost, type ProxyHost } from '../helpers/servers.ts';
 import { execQuery, runChannelSession } from '../helpers/websocket.ts';
@@ -8,9 +9,11 @@ import { execQuery, runChannelSession } from '../helpers/websocket.ts';
 let idp: OidcProvider;
 let fake: FakeCluster;
 let host: ProxyHost;
+let hung: TestServer;
 
 beforeAll(async () => {
   idp = await startOidcProvider({ groups: { alice: ['dev', 'ops'] } });
+  hung = await startHungServer();
   fake = await startFakeCluster({ name: 'imp', tokens: { 'proxy-sa': { user: 'system:serviceaccount:kube-system:proxy', groups: ['system:masters'] } } });
   host = await startProxyHost({
     clusters: [
@@ -30,12 +33,20 @@ beforeAll(async () => {
         authMode: 'impersonate',
         impersonation: { issuer: 'http://127.0.0.1:1', audience: 'x' },
       },
+      {
+        name: 'issuer-hung',
+        server: fake.url,
+        ca: fake.ca,
+        credentials: { token: 'proxy-sa' },
+        authMode: 'impersonate',
+        impersonation: { issuer: hung.url, audience: 'x' },
+      },
     ],
   });
 });
 afterAll(async () => {
   await host.close();
-  await Promise.all([fake.close(), idp.close()]);
+  await Promise.all([fake.close(), idp.close(), hung.close()]);
 });
 beforeEach(() => fake.clearRequests());
 
@@ -98,4 +109,11 @@ describe("authMode 'impersonate'", () => {
     expect(down.headers['retry-after']).toBe('5');
     expect(fake.requests).toHaveLength(0);
   });
+
+  it('answers 503 when the issuer accepts connections and never answers, after the default 10 s', async () => {
+    const res = await review('issuer-hung', await idp.sign({ sub: 'alice' }));
+    expect(res.status).toBe(503);
+    expect((res.json() as { message: string }).message).toMatch(`${hung.url}/.well-known/openid-configuration did not answer within 10000 ms`);
+    expect(fake.requests).toHaveLength(0);
+  }, 20_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CredentialKind, CredentialSource, ObtainedCredential } from '../../src/credentials/cluster-credentials.ts';
 import type { UserToken, UserTokenSource } from '../../src/credentials/user-token.ts';
-import type { UserTokenVerifier } from '../../src/credentials/user-token-verifier.ts';
+import type { UserTokenVerifier } from '../../src/oidc/user-token-verifier.ts';
 import { decideIdentity, identityHeaders, type DecidedIdentity } from '../../src/pipeline/identity.ts';
 import type { ClusterAccess } from '../../src/pipeline/upstreams.ts';
 

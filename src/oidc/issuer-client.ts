@@ -1,12 +1,10 @@
 import * as client from 'openid-client';
-import { describeError } from './cluster-credentials.ts';
-import { createIssuerFetch } from './oidc-fetch.ts';
-
-/** An issuer slower than this fails the request with a 503 instead of holding it. */
-export const ISSUER_TIMEOUT_SECONDS = 10;
+import { describeError } from '../redact.ts';
+import { allowsHttp, discoverIssuer } from './issuer-discovery.ts';
+import { createIssuerFetch, ISSUER_REQUEST_DEFAULTS, type IssuerRequestOptions } from './issuer-fetch.ts';
 
 /** How to reach one OIDC issuer as one client. */
-export interface IssuerClientOptions {
+export interface IssuerClientOptions extends IssuerRequestOptions {
   issuer: string;
   clientId: string;
   clientSecret?: string | undefined;
@@ -30,40 +28,39 @@ function clientAuthentication(secret: string | undefined): client.ClientAuth {
 }
 
 /**
- * Discovers an issuer (`<issuer>/.well-known/openid-configuration`) with openid-client. A failed
- * discovery is not kept: the next call tries again, so an issuer that was down comes back.
+ * One client of an issuer, for openid-client's grants: the issuer's metadata comes from the shared
+ * discovery ({@link discoverIssuer}), and every request it makes is bounded in time and size.
  */
 export function createIssuerClient(options: IssuerClientOptions) {
-  const issuerFetch = createIssuerFetch(options.ca);
   const clientAuth = clientAuthentication(options.clientSecret);
-  let configuration: Promise<client.Configuration> | undefined;
+  const issuerFetch = createIssuerFetch(options.ca, options);
+  const address = { issuer: options.issuer, ca: options.ca };
+  let built: { metadata: client.ServerMetadata; configuration: client.Configuration } | undefined;
   return {
     issuer: options.issuer,
-    /** The discovered configuration; rejects with openid-client's error. */
-    configuration(): Promise<client.Configuration> {
-      configuration ??= client
-        .discovery(new URL(options.issuer), options.clientId, undefined, clientAuth, {
-          [client.customFetch]: issuerFetch,
-          timeout: ISSUER_TIMEOUT_SECONDS,
-          // Validation allows http: issuers (a loopback identity provider in development).
-          execute: new URL(options.issuer).protocol === 'http:' ? [client.allowInsecureRequests] : [],
-        })
-        .catch((error: unknown) => {
-          configuration = undefined;
-          throw error;
-        });
-      return configuration;
+    /** The client's configuration at the discovered issuer; rejects with openid-client's error. */
+    async configuration(): Promise<client.Configuration> {
+      const metadata = await discoverIssuer(address, options);
+      if (built?.metadata !== metadata) {
+        const configuration = new client.Configuration(metadata, options.clientId, undefined, clientAuth);
+        configuration[client.customFetch] = issuerFetch;
+        configuration.timeout = (options.timeoutMs ?? ISSUER_REQUEST_DEFAULTS.timeoutMs) / 1000;
+        if (allowsHttp(options.issuer)) client.allowInsecureRequests(configuration);
+        built = { metadata, configuration };
+      }
+      return built.configuration;
     },
   };
 }
-
 
 /** openid-client wraps network and TLS failures ("something went wrong"): the innermost cause says what happened. */
 export function describeIssuerError(error: unknown): string {
   if (error instanceof client.ResponseBodyError) return `HTTP ${error.status} ${error.error}`;
   let innermost = error;
   while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
-  return describeError(innermost);
+  // An answer that is not a discovery document or a token response carries the response itself.
+  const response = innermost instanceof Error && innermost.cause instanceof Response ? innermost.cause : undefined;
+  return describeError(innermost) + (response ? `: the issuer answered HTTP ${response.status}` : '');
 }
 
 /** Whether the issuer refused a grant because the refresh token (or code) is no longer valid. */

@@ -1,0 +1,38 @@
+import type { TokenCache } from '../tokens/cached-token.ts';
+import type { TokenStore } from '../tokens/token-store.ts';
+
+/** Which kind of cluster credential a request used; reported to hooks, never the value. */
+export type CredentialKind = 'token' | 'tokenFile' | 'clientCertificate' | 'getToken' | 'exec' | 'oidc';
+
+/** A client certificate and its key, PEM. */
+export interface ClientCertificate {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+/** What a request carries as the cluster's identity: a bearer token, a client certificate, or both. */
+export interface ObtainedCredential {
+  token?: string;
+  certificate?: ClientCertificate;
+}
+
+/** The cluster's own credentials, ready for use by the pipeline. */
+export interface CredentialSource {
+  readonly kind: CredentialKind;
+  /**
+   * The credential for the next request.
+   * @throws {ClusterProxyError} (`503` for most sources) naming the source, never a token.
+   */
+  obtain(): Promise<ObtainedCredential>;
+  /** Called when the cluster answered `401` to a request made with `credential` (what `obtain()` gave it). */
+  rejected(credential: ObtainedCredential): void;
+}
+
+/** What a credential source needs from the proxy. */
+export interface CredentialDependencies {
+  tokenCache: TokenCache;
+  /** The raw store behind `tokenCache`: OIDC id and refresh tokens, and refresh locks across replicas. */
+  tokenStore: TokenStore;
+  now: () => number;
+  onError: (error: unknown) => void;
+}
