@@ -9,12 +9,23 @@ import type { TokenStore } from './tokens/token-store.ts';
 /** RFC 9110 `token`: header field names, cookie names, upgrade protocols, subprotocol entries. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/**
+ * A WebSocket subprotocol entry as Kubernetes names them: visible ASCII without the list's comma.
+ * Stricter RFC 6455 tokens would refuse `SPDY/3.1+portforward.k8s.io`, kubectl's port-forward tunnel.
+ */
+const SUBPROTOCOL = /^[\x21-\x2b\x2d-\x7e]+$/;
+
 /** Visible ASCII only: what a bearer token may hold to be sent in a header. */
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 /** Whether `value` is an RFC 9110 token (e.g. a cookie name or a WebSocket subprotocol). */
 export function isHttpToken(value: string): boolean {
   return TOKEN.test(value);
+}
+
+/** Whether `value` can be forwarded as one entry of `Sec-WebSocket-Protocol`. */
+export function isSubprotocol(value: string): boolean {
+  return SUBPROTOCOL.test(value);
 }
 
 /**

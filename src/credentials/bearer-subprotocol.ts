@@ -1,4 +1,4 @@
-import { isBearerToken, isHttpToken } from '../checks.ts';
+import { isBearerToken, isSubprotocol } from '../checks.ts';
 import { BadRequestError } from '../errors.ts';
 
 /**
@@ -52,7 +52,7 @@ function decodeToken(encoded: string): string {
 function otherProtocols(entries: string[]): string[] {
   const protocols = entries.filter((p) => !isTokenEntry(p));
   for (const protocol of protocols) {
-    if (!isHttpToken(protocol)) throw new BadRequestError(`the subprotocol ${JSON.stringify(protocol)} is not a valid protocol name`);
+    if (!isSubprotocol(protocol)) throw new BadRequestError(`the subprotocol ${JSON.stringify(protocol)} is not a valid protocol name`);
   }
   return protocols;
 }

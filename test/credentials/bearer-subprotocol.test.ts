@@ -56,7 +56,11 @@ describe('withoutBearerSubprotocol', () => {
     expect(withoutBearerSubprotocol(`${PREFIX.slice(0, -1)}YWJj, v4.channel.k8s.io`)).toBe('v4.channel.k8s.io');
   });
 
-  it.each(['v4 channel', 'ba\tse64', 'a/b, v4.channel.k8s.io', 'vß'])('refuses a protocol that is not a token: %j', (header) => {
+  it('keeps the port-forward tunnel protocol, slash and plus included', () => {
+    expect(withoutBearerSubprotocol(`${bearerSubprotocol('t')}, SPDY/3.1+portforward.k8s.io`)).toBe('SPDY/3.1+portforward.k8s.io');
+  });
+
+  it.each(['v4 channel', 'ba\tse64', 'a"b\x00, v4.channel.k8s.io', 'vß'])('refuses a protocol that is not a token: %j', (header) => {
     expect(() => withoutBearerSubprotocol(header)).toThrow(BadRequestError);
   });
 

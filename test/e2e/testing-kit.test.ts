@@ -83,8 +83,10 @@ describe('closing a served host app', () => {
     const exec = client.exec('default', 'web-kit-1', ['sleep', '600']);
     await expect.poll(() => fake.activeStreams(), { timeout: 5_000 }).toBe(3);
 
+    // The expectation is attached before the close, which ends the exec: its rejection is handled.
+    const execEnded = expect(exec).rejects.toThrow("before the command's exit status arrived");
     await app.close();
-    await expect(exec).rejects.toThrow("before the command's exit status arrived");
+    await execEnded;
     const types: string[] = [];
     for await (const event of events) types.push(event.type);
     expect(types).toEqual(['ADDED', 'ADDED', 'ADDED']);

@@ -146,6 +146,8 @@ export const POD_TYPE: ResourceType = {
     defaultPodSpec(spec);
     if (previous) return [];
     spec.nodeName ??= context.nodeName;
+    // The kit's helpers bring the status they describe (a Pending pod, say); an API create has none.
+    if (object.status !== undefined) return [];
     // A new pod runs at once: the fake's kubelet starts every container.
     const view = normalizePod(
       {
