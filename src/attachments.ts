@@ -1,8 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { RouteNotFoundError } from './errors.ts';
-import { isUnderMount } from './pipeline/route.ts';
+import { isUnderMount, routeNotFound } from './pipeline/route.ts';
 import { writeStatusToSocket } from './status.ts';
 
 type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -20,7 +19,7 @@ export function createAttachments(mountPrefix: string, mountPath: string, upgrad
       const listener: UpgradeListener = (req, socket, head) => {
         if (isUnderMount(req.url ?? '/', mountPrefix)) upgrade(req, socket, head);
         // Nobody else will answer: with a listener, Node no longer closes unclaimed upgrades itself.
-        else if (server.listenerCount('upgrade') === 1) writeStatusToSocket(socket, new RouteNotFoundError(mountPath));
+        else if (server.listenerCount('upgrade') === 1) writeStatusToSocket(socket, routeNotFound(mountPath));
       };
       attached.set(server, listener);
       server.on('upgrade', listener);

@@ -160,57 +160,50 @@ export class OriginRejectedError extends ClusterProxyError {
 
 /** No cluster of that name is configured (404). */
 export class ClusterNotFoundError extends ClusterProxyError {
-  constructor(cluster: string) {
-    super('ERR_CLUSTER_NOT_FOUND', `cluster "${cluster}" not found`, { cluster });
+  constructor(message: string, options: { cluster: string }) {
+    super('ERR_CLUSTER_NOT_FOUND', message, options);
   }
 }
 
 /** A request reached the proxy outside its mount path (404). */
 export class RouteNotFoundError extends ClusterProxyError {
-  constructor(mountPath: string) {
-    super('ERR_ROUTE_NOT_FOUND', `no route: requests to the cluster proxy must be under ${mountPath}/<cluster>/`);
+  constructor(message: string) {
+    super('ERR_ROUTE_NOT_FOUND', message);
   }
 }
 
 /** A request arrived after `close()` (503). */
 export class ProxyClosedError extends ClusterProxyError {
-  constructor(cluster: string) {
-    super('ERR_PROXY_CLOSED', 'the cluster proxy is shutting down', { cluster });
+  constructor(message: string, options?: { cluster?: string }) {
+    super('ERR_PROXY_CLOSED', message, { ...options, headers: { 'retry-after': '1' } });
   }
 }
 
 /** A resolver returned a cluster whose configuration is invalid (500). */
 export class ClusterMisconfiguredError extends ClusterProxyError {
-  constructor(cluster: string, message: string, options?: { cause?: unknown }) {
-    super('ERR_CLUSTER_MISCONFIGURED', `cluster "${cluster}" is misconfigured: ${message}`, {
-      cluster,
-      ...options,
-    });
+  constructor(message: string, options?: { cluster?: string; cause?: unknown }) {
+    super('ERR_CLUSTER_MISCONFIGURED', message, options);
   }
 }
 
 /** The cluster's API server could not be reached, or its TLS could not be verified (502). */
 export class UpstreamUnreachableError extends ClusterProxyError {
-  constructor(cluster: string, message: string, options?: { cause?: unknown }) {
-    super('ERR_UPSTREAM_UNREACHABLE', message, { cluster, ...options });
+  constructor(message: string, options: { cluster: string; cause?: unknown }) {
+    super('ERR_UPSTREAM_UNREACHABLE', message, options);
   }
 }
 
 /** The cluster's own credentials (or the user's session tokens) could not be obtained (503, `Retry-After: 5`). */
 export class CredentialsUnavailableError extends ClusterProxyError {
-  constructor(cluster: string | undefined, message: string, options?: { cause?: unknown; headers?: Record<string, string | string[]> }) {
-    super('ERR_CREDENTIALS_UNAVAILABLE', message, {
-      ...(cluster === undefined ? {} : { cluster }),
-      ...options,
-      headers: { 'retry-after': '5', ...options?.headers },
-    });
+  constructor(message: string, options?: { cluster?: string; cause?: unknown; headers?: Record<string, string | string[]> }) {
+    super('ERR_CREDENTIALS_UNAVAILABLE', message, { ...options, headers: { 'retry-after': '5', ...options?.headers } });
   }
 }
 
 /** The cluster's API server did not answer in time (504). */
 export class UpstreamTimeoutError extends ClusterProxyError {
-  constructor(cluster: string, message: string) {
-    super('ERR_UPSTREAM_TIMEOUT', message, { cluster });
+  constructor(message: string, options: { cluster: string }) {
+    super('ERR_UPSTREAM_TIMEOUT', message, options);
   }
 }
 
@@ -250,7 +243,7 @@ export class PolicyDeniedError extends ClusterProxyError {
 
 /** A bug or an unexpected failure inside the proxy (500); details go to the logger only. */
 export class InternalProxyError extends ClusterProxyError {
-  constructor(options?: { cluster?: string; cause?: unknown }) {
-    super('ERR_INTERNAL', 'internal error in the cluster proxy', options);
+  constructor(message: string, options?: { cluster?: string; cause?: unknown }) {
+    super('ERR_INTERNAL', message, options);
   }
 }

@@ -30,11 +30,7 @@ export function createCredentialSource(
       kind: 'tokenFile',
       obtain: () =>
         reader.token().then((token) => ({ token }), (error: unknown) => {
-          throw new CredentialsUnavailableError(
-            name,
-            `cluster "${name}": the token file ${credentials.tokenFile} could not be read: ${describeError(error)}`,
-            { cause: error },
-          );
+          throw new CredentialsUnavailableError(`cluster "${name}": the token file ${credentials.tokenFile} could not be read: ${describeError(error)}`, { cluster: name, cause: error });
         }),
       rejected: () => reader.stale(),
     };
@@ -67,11 +63,7 @@ export function createCredentialSource(
         .then((token) => ({ token }), (error: unknown) => {
           // The proxy's own errors (the token store down) already say what happened.
           if (error instanceof ClusterProxyError) throw error;
-          throw new CredentialsUnavailableError(
-            name,
-            `cluster "${name}": getToken() failed: ${describeError(error)}`,
-            { cause: error },
-          );
+          throw new CredentialsUnavailableError(`cluster "${name}": getToken() failed: ${describeError(error)}`, { cluster: name, cause: error });
         }),
     rejected: (credential) => {
       deps.tokenCache.invalidate(key, credential.token).catch(deps.onError);

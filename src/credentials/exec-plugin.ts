@@ -77,7 +77,7 @@ export function createExecCredentialSource(
       deps.tokenCache.get(key, run).then(decode, (error: unknown) => {
         // The proxy's own errors (the token store down) already say what happened.
         if (error instanceof ClusterProxyError) throw error;
-        throw new CredentialsUnavailableError(name, `cluster "${name}": ${explain(error)}`, { cause: error });
+        throw new CredentialsUnavailableError(`cluster "${name}": ${explain(error)}`, { cluster: name, cause: error });
       }),
     rejected: (credential) => {
       // decode() hands out one object per stored value: an older object is an older credential.

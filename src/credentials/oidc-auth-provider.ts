@@ -54,11 +54,7 @@ export function createOidcCredentialSource(
 
   function discover(): Promise<client.Configuration> {
     return issuerClient.configuration().catch((error: unknown) => {
-      throw new CredentialsUnavailableError(
-        name,
-        `cluster "${name}": the OIDC issuer ${issuer} could not be discovered: ${describeIssuerError(error)}`,
-        { cause: error },
-      );
+      throw new CredentialsUnavailableError(`cluster "${name}": the OIDC issuer ${issuer} could not be discovered: ${describeIssuerError(error)}`, { cluster: name, cause: error });
     });
   }
 
@@ -84,15 +80,11 @@ export function createOidcCredentialSource(
         else await store.delete(refreshTokenKey);
         throw new UnauthenticatedError(refusal, { cluster: name });
       }
-      throw new CredentialsUnavailableError(
-        name,
-        `cluster "${name}": refreshing the id-token at the OIDC issuer ${issuer} failed: ${describeIssuerError(error)}`,
-        { cause: error },
-      );
+      throw new CredentialsUnavailableError(`cluster "${name}": refreshing the id-token at the OIDC issuer ${issuer} failed: ${describeIssuerError(error)}`, { cluster: name, cause: error });
     }
     const idToken = tokens.id_token;
     if (idToken === undefined) {
-      throw new CredentialsUnavailableError(name, `cluster "${name}": the OIDC issuer ${issuer} answered the refresh without an id_token`);
+      throw new CredentialsUnavailableError(`cluster "${name}": the OIDC issuer ${issuer} answered the refresh without an id_token`, { cluster: name });
     }
     // Kept before the id-token is used: the old refresh-token is spent, losing the new one means a new login.
     if (tokens.refresh_token !== undefined && tokens.refresh_token !== refreshToken) {
@@ -119,9 +111,7 @@ export function createOidcCredentialSource(
         (token) => ({ token }),
         (error: unknown) => {
           if (error instanceof ClusterProxyError) throw error;
-          throw new CredentialsUnavailableError(name, `cluster "${name}": the OIDC tokens could not be read or kept: ${describeError(error)}`, {
-            cause: error,
-          });
+          throw new CredentialsUnavailableError(`cluster "${name}": the OIDC tokens could not be read or kept: ${describeError(error)}`, { cluster: name, cause: error, });
         },
       ),
     rejected: (credential) => {

@@ -75,7 +75,7 @@ export function createHttpProxyMiddlewareForwarder(
       req.headers = exchange.headers;
       // The deadline covers the wait for the response headers, streams included.
       const deadline = deadlines.start(exchange.timeoutMs, () => {
-        const error = new UpstreamTimeoutError(cluster.name, `cluster "${cluster.name}" (${displayServer(cluster)}) did not answer within ${exchange.timeoutMs} ms`);
+        const error = new UpstreamTimeoutError(`cluster "${cluster.name}" (${displayServer(cluster)}) did not answer within ${exchange.timeoutMs} ms`, { cluster: cluster.name });
         const upstream = tagged[UPSTREAM];
         if (upstream) upstream.destroy(error);
         else observer.failure(exchange, error, res);

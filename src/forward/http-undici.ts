@@ -43,7 +43,7 @@ export function createUndiciForwarder(
     let done = false;
     const deadline = deadlines.start(exchange.timeoutMs, () =>
       controller?.abort(
-        new UpstreamTimeoutError(cluster.name, `cluster "${cluster.name}" (${displayServer(cluster)}) did not answer within ${exchange.timeoutMs} ms`),
+        new UpstreamTimeoutError(`cluster "${cluster.name}" (${displayServer(cluster)}) did not answer within ${exchange.timeoutMs} ms`, { cluster: cluster.name }),
       ),
     );
     // The client went away: the request to the cluster is cancelled (a watch stops at once).

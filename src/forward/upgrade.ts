@@ -69,7 +69,7 @@ export function createUpgradeForwarder(cluster: ValidatedCluster, agent: Agent, 
     let answered = false;
     const deadline = deadlines.start(exchange.timeoutMs, () =>
       upstreamReq.destroy(
-        new UpstreamTimeoutError(cluster.name, `cluster "${cluster.name}" (${displayServer(cluster)}) did not answer the upgrade within ${exchange.timeoutMs} ms`),
+        new UpstreamTimeoutError(`cluster "${cluster.name}" (${displayServer(cluster)}) did not answer the upgrade within ${exchange.timeoutMs} ms`, { cluster: cluster.name }),
       ),
     );
     const abandon = () => {

@@ -42,16 +42,8 @@ export function toUpstreamError(error: unknown, cluster: ValidatedCluster): Clus
   const where = `cluster "${cluster.name}" (${displayServer(cluster)})`;
   const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
   if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(detail ?? '')) {
-    return new UpstreamUnreachableError(
-      cluster.name,
-      `${where}: TLS verification failed: ${detail}${code ? ` (${code})` : ''}; check the cluster's ca and tlsServerName`,
-      { cause: error },
-    );
+    return new UpstreamUnreachableError(`${where}: TLS verification failed: ${detail}${code ? ` (${code})` : ''}; check the cluster's ca and tlsServerName`, { cluster: cluster.name, cause: error });
   }
   const reason = REASONS[code] ?? detail ?? 'unknown error';
-  return new UpstreamUnreachableError(
-    cluster.name,
-    `${where} is unreachable: ${reason}${code ? ` (${code})` : ''}`,
-    { cause: error },
-  );
+  return new UpstreamUnreachableError(`${where} is unreachable: ${reason}${code ? ` (${code})` : ''}`, { cluster: cluster.name, cause: error });
 }

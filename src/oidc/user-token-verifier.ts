@@ -43,9 +43,7 @@ export function createUserTokenVerifier(cluster: ValidatedCluster, config: Imper
   const usernameClaim = config.usernameClaim ?? 'sub';
   const groupsClaim = config.groupsClaim ?? 'groups';
   const unavailable = (error: unknown) =>
-    new CredentialsUnavailableError(cluster.name, `cluster "${cluster.name}": the signing keys of ${config.issuer} could not be fetched: ${describeIssuerError(error)}`, {
-      cause: error,
-    });
+    new CredentialsUnavailableError(`cluster "${cluster.name}": the signing keys of ${config.issuer} could not be fetched: ${describeIssuerError(error)}`, { cluster: cluster.name, cause: error, });
 
   function keySet(): Promise<JWTVerifyGetKey> {
     keys ??= discoverIssuer({ issuer: config.issuer, ca: config.issuerCa }, options)

@@ -26,7 +26,7 @@ export function createAnswers(emitter: HookEmitter, logger: Logger) {
     if (context.exchange) return toUpstreamError(error, context.exchange.cluster);
     logger.error('kube-cluster-proxy: unexpected error:', error);
     const cluster = context.target?.cluster;
-    return new InternalProxyError({ ...(cluster === undefined ? {} : { cluster }), cause: error });
+    return new InternalProxyError('internal error in the cluster proxy (the details are in its log)', { ...(cluster === undefined ? {} : { cluster }), cause: error });
   }
 
   return {

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { NotAttachedError, ProxyClosedError, RouteNotFoundError } from '../errors.ts';
+import { NotAttachedError, ProxyClosedError } from '../errors.ts';
 import { connectionTokens } from '../forward/headers.ts';
 import type { HookEmitter, Logger } from '../hooks.ts';
 import type { Answers } from './answer.ts';
 import { describeExchange } from './observer.ts';
 import type { Prepare, PreparedRequest } from './prepare.ts';
-import { mountMismatch, parseClusterPath, type ClusterRequestPath } from './route.ts';
+import { mountMismatch, parseClusterPath, routeNotFound, type ClusterRequestPath } from './route.ts';
 
 /** What the request handlers need from the proxy. */
 export interface HandlerDependencies {
@@ -40,7 +40,7 @@ export function createHandlers(deps: HandlerDependencies) {
   function run(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, client: ServerResponse | Duplex, forward: (prepared: PreparedRequest) => void): void {
     const context = { method: req.method ?? 'GET', upgrade, target };
     (async () => {
-      if (deps.closed()) throw new ProxyClosedError(target.cluster);
+      if (deps.closed()) throw new ProxyClosedError('the cluster proxy is shutting down: try again, another replica may answer', { cluster: target.cluster });
       const prepared = await deps.prepare(req, target, upgrade);
       if (emitter.has('proxyReq')) emitter.emit('proxyReq', describeExchange(prepared.exchange));
       forward(prepared);
@@ -57,7 +57,7 @@ export function createHandlers(deps: HandlerDependencies) {
         deps.logger.error(`kube-cluster-proxy: ${mistake.message}`);
         answers.fail(mistake, { method, upgrade: false }, res);
       } else if (next) next();
-      else answers.fail(new RouteNotFoundError(deps.mountPath), { method, upgrade: false }, res);
+      else answers.fail(routeNotFound(deps.mountPath), { method, upgrade: false }, res);
       return;
     }
     if (req.headers.upgrade !== undefined && connectionTokens(req.headers.connection).has('upgrade')) {
@@ -82,7 +82,7 @@ export function createHandlers(deps: HandlerDependencies) {
     const target = route(req.url ?? '/', method, true, socket);
     if (target === false) return;
     if (!target) {
-      answers.fail(new RouteNotFoundError(deps.mountPath), { method, upgrade: true }, socket);
+      answers.fail(routeNotFound(deps.mountPath), { method, upgrade: true }, socket);
       return;
     }
     run(req, target, true, socket, ({ route: r, exchange }) => r.upgrade(req, socket, head, exchange));

@@ -103,10 +103,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
   async function obtain(credentials: CredentialSource, clusterName: string): Promise<ObtainedCredential> {
     const credential = await credentials.obtain();
     if (credential.token !== undefined && !isBearerToken(credential.token)) {
-      throw new CredentialsUnavailableError(
-        clusterName,
-        `cluster "${clusterName}": its ${credentials.kind} credentials gave a token with characters that cannot be sent in a header (visible ASCII only); check what they produce`,
-      );
+      throw new CredentialsUnavailableError(`cluster "${clusterName}": its ${credentials.kind} credentials gave a token with characters that cannot be sent in a header (visible ASCII only); check what they produce`, { cluster: clusterName });
     }
     return credential;
   }

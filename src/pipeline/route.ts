@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { clusterNameProblem } from '../clusters/cluster-name.ts';
-import { BadRequestError, MountMismatchError } from '../errors.ts';
+import { BadRequestError, MountMismatchError, RouteNotFoundError } from '../errors.ts';
 
 /** A request target split into the cluster it is for and the path to send to that cluster. */
 export interface ClusterRequestPath {
@@ -75,4 +75,9 @@ export function mountMismatch(req: IncomingMessage, mountPrefix: string, mountPa
   const baseUrl = (req as { baseUrl?: string }).baseUrl;
   if (!baseUrl || mountPrefix.toLowerCase().startsWith(baseUrl.toLowerCase())) return undefined;
   return new MountMismatchError(`the proxy is mounted at "${baseUrl}" but its mountPath option is "${mountPath}"; pass the same path to both`);
+}
+
+/** The answer to a request outside the mount path, when nobody else takes it. */
+export function routeNotFound(mountPath: string): RouteNotFoundError {
+  return new RouteNotFoundError(`no route: requests to the cluster proxy go to ${mountPath.replace(/\/+$/, '')}/<cluster>/<Kubernetes API path>`);
 }

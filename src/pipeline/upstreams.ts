@@ -71,7 +71,7 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
     try {
       cluster = validateClusterConfig(config, `cluster "${String(config?.name)}"`);
     } catch (error) {
-      throw new ClusterMisconfiguredError(String(config?.name), (error as Error).message, { cause: error });
+      throw new ClusterMisconfiguredError(`cluster "${String(config?.name)}" is misconfigured: ${(error as Error).message}`, { cluster: String(config?.name), cause: error });
     }
     if (cluster.insecureSkipTLSVerify && !warnedInsecure.has(cluster.name)) {
       warnedInsecure.add(cluster.name);
@@ -114,7 +114,7 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
       } catch (error) {
         if (error instanceof ClusterProxyError) throw error;
         deps.logger.error(`kube-cluster-proxy: the cluster resolver failed for "${name}":`, error);
-        throw new InternalProxyError({ cluster: name, cause: error });
+        throw new InternalProxyError('internal error in the cluster proxy (the details are in its log)', { cluster: name, cause: error });
       }
       const known = upstreams.get(name);
       if (config === undefined || config === null) {
@@ -122,10 +122,13 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
           retire(known.upstream);
           upstreams.delete(name);
         }
-        throw new ClusterNotFoundError(name);
+        throw new ClusterNotFoundError(
+          `cluster "${name}" not found: the path is <mountPath>/<cluster>/<Kubernetes API path>, and "${name}" is not the name of a configured cluster`,
+          { cluster: name },
+        );
       }
       if (config.name !== name) {
-        throw new ClusterMisconfiguredError(name, `the resolver returned a cluster named "${String(config.name)}"`);
+        throw new ClusterMisconfiguredError(`cluster "${name}" is misconfigured: the resolver returned a cluster named "${String(config.name)}"`, { cluster: name });
       }
       if (known && (known.config === config || isDeepStrictEqual(known.config, config))) {
         known.config = config;

@@ -31,7 +31,5 @@ export function createSessionProviders(options: ReadonlyMap<string, OidcProvider
 
 /** The provider could not be reached for `what` (discovery, login, refresh): `503`, worth retrying. */
 export function providerUnreachable(provider: SessionProvider, error: unknown, what: string): CredentialsUnavailableError {
-  return new CredentialsUnavailableError(undefined, `the identity provider ${provider.issuer} is unreachable (${what}): ${describeIssuerError(error)}; try again shortly`, {
-    cause: error,
-  });
+  return new CredentialsUnavailableError(`the identity provider ${provider.issuer} is unreachable (${what}): ${describeIssuerError(error)}; try again shortly`, { cause: error, });
 }

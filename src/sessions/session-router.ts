@@ -35,7 +35,7 @@ export function createSessionRouter(routes: Readonly<Record<string, Route>>, log
         return;
       }
       logger.error('kube-cluster-proxy: session route failed:', error);
-      writeStatus(res, new InternalProxyError({ cause: error }));
+      writeStatus(res, new InternalProxyError('internal error in the cluster proxy (the details are in its log)', { cause: error }));
     });
   };
 }
