@@ -2,7 +2,8 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { createCertificateAuthority, startFakeCluster, type FakeCluster, type FakeClusterOptions } from 'kube-cluster-proxy/testing';
 import { startProxyHost, type ProxyHost } from './servers.ts';
 
@@ -20,10 +21,17 @@ export const CONTEXTS: readonly { readonly context: KubectlContext; readonly use
   { context: 'cluster', user: 'dashboard' },
 ];
 
-/** Fails (rather than skips) when kubectl is missing: these tests must run wherever the suite runs. */
-export function requireKubectl(): void {
-  const probe = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-  if (probe.status !== 0) throw new Error('kubectl is not on the PATH: the kubectl tests need it (kubectl 1.32 is installed on CI machines)');
+/**
+ * kubectl on the PATH, or a loud failure: tests that drive kubectl must not pass by skipping where
+ * it is missing (Debian's own kubernetes-client 1.20 is too old to use).
+ */
+export function requireKubectl(): string {
+  const found = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'kubectl')).find((path) => existsSync(path));
+  if (!found) throw new Error("kubectl is not on the PATH: these tests need kubectl >= 1.27 (put one on the PATH; Debian's kubernetes-client 1.20 is too old)");
+  const version = spawnSync(found, ['version', '--client', '-o', 'json'], { encoding: 'utf8', timeout: 10_000 });
+  const minor = Number((JSON.parse(version.stdout || '{}') as { clientVersion?: { minor?: string } }).clientVersion?.minor?.replace(/\D/g, '') ?? 0);
+  if (minor < 27) throw new Error(`kubectl at ${found} is too old (minor version ${minor}); these tests need kubectl >= 1.27`);
+  return found;
 }
 
 export interface KubectlResult {

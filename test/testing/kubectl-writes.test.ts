@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { KUBECTL_TARGETS, startKubectlTargets, type KubectlTargets } from '../helpers/kubectl-world.ts';
+import { KUBECTL_TARGETS, startKubectlTargets, type KubectlTargets } from '../helpers/kubectl-sandbox.ts';
 
 /**
  * kubectl's write commands against the fake, directly and through the proxy with the user's token

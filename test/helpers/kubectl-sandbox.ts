@@ -1,24 +1,11 @@
-// The kubectl runner of the object-store tests (writes, custom resources, can-i); kubectl.ts is the streaming tests' one.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// kubectl against the fake's object store (writes, custom resources, can-i): a sandbox per target.
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { createCertificateAuthority, startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
+import { requireKubectl, type KubectlResult } from './kubectl.ts';
 import { startProxyHost, type ProxyHost } from './servers.ts';
-
-/**
- * kubectl on the PATH, or a loud failure: tests that drive kubectl must not pass by skipping where
- * it is missing (CI installs it; Debian's own kubernetes-client 1.20 is too old to use).
- */
-export function requireKubectl(): string {
-  const found = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'kubectl')).find((path) => existsSync(path));
-  if (!found) throw new Error('kubectl is not on the PATH: these tests need kubectl >= 1.27 (put one on the PATH; Debian\'s kubernetes-client 1.20 is too old)');
-  const version = spawnSync(found, ['version', '--client', '-o', 'json'], { encoding: 'utf8', timeout: 10_000 });
-  const minor = Number((JSON.parse(version.stdout || '{}') as { clientVersion?: { minor?: string } }).clientVersion?.minor?.replace(/\D/g, '') ?? 0);
-  if (minor < 27) throw new Error(`kubectl at ${found} is too old (minor version ${minor}); these tests need kubectl >= 1.27`);
-  return found;
-}
 
 /** One kubeconfig context: a server with its CA and the token kubectl sends. */
 export interface KubectlContext {
@@ -26,12 +13,6 @@ export interface KubectlContext {
   readonly ca: string;
   readonly token: string;
   readonly namespace?: string;
-}
-
-export interface KubectlResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
 }
 
 /** A running `kubectl ... -w`: its output lines so far, and a way to stop it. */
