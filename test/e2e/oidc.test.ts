@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ClusterConfig } from 'kube-cluster-proxy';
+import { bearerSubprotocol, type ClusterConfig } from 'kube-cluster-proxy';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
 import { closeServer, listen, send, startProxyHost, type ProxyHost } from '../helpers/servers.ts';
@@ -172,7 +172,7 @@ describe('an OIDC cluster in user-then-cluster mode without tokens of its own', 
     const host = await startProxyHost({ clusters: [cluster()] });
     hosts.push(host);
     const result = await runChannelSession(execUrl(host), [
-      `base64url.bearer.authorization.k8s.io.${Buffer.from(idToken).toString('base64url')}`,
+      bearerSubprotocol(idToken),
       'v4.channel.k8s.io',
     ]);
     expect(result.ok && result.session.output.get(1)).toBe('alice\n');

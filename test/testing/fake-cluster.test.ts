@@ -1,8 +1,9 @@
+import { bearerSubprotocol } from 'kube-cluster-proxy';
 import { connect } from 'node:tls';
 import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
-import { bearerProtocol, channelText, framesUntilClose, httpRequest, openWebSocket, rawUpgrade, streamLines } from './kit-helpers.ts';
+import { channelText, framesUntilClose, httpRequest, openWebSocket, rawUpgrade, streamLines } from './kit-helpers.ts';
 
 const ADMIN = { Authorization: 'Bearer admin-token' };
 const UNAUTHORIZED_BODY = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 };
@@ -148,7 +149,7 @@ describe('impersonation', () => {
   it('honours the impersonators option and impersonation on WebSocket upgrades', async () => {
     const custom = await startFakeCluster({ tokens: { t: 'bot' }, impersonators: ['bot'] });
     try {
-      const attempt = await openWebSocket(custom, '/api/v1/namespaces/default/pods/web-fake-1/exec?command=whoami&stdout=true', [bearerProtocol('t'), 'v5.channel.k8s.io'], {
+      const attempt = await openWebSocket(custom, '/api/v1/namespaces/default/pods/web-fake-1/exec?command=whoami&stdout=true', [bearerSubprotocol('t'), 'v5.channel.k8s.io'], {
         'Impersonate-User': 'kim',
       });
       if (!('ws' in attempt)) throw new Error(attempt.body);

@@ -34,11 +34,6 @@ export class Collector extends Writable {
   }
 }
 
-/** The subprotocol entry carrying a bearer token, as browsers send it (unpadded base64url). */
-export function bearerProtocol(token: string): string {
-  return `base64url.bearer.authorization.k8s.io.${Buffer.from(token).toString('base64url')}`;
-}
-
 /** The outcome of a WebSocket attempt: either open, or refused with an HTTP response. */
 export type WebSocketAttempt =
   | { readonly ws: WebSocket; readonly protocol: string; readonly responseHeaders: Record<string, string | string[] | undefined> }

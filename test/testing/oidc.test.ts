@@ -1,9 +1,10 @@
+import { bearerSubprotocol } from 'kube-cluster-proxy';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
 import { execQuery } from '../helpers/websocket.ts';
-import { bearerProtocol, channelText, framesUntilClose, httpRequest, openWebSocket } from './kit-helpers.ts';
+import { channelText, framesUntilClose, httpRequest, openWebSocket } from './kit-helpers.ts';
 
 let idp: OidcProvider;
 let fake: FakeCluster;
@@ -69,7 +70,7 @@ describe('startFakeCluster({ oidc })', () => {
   it('authenticates an id token in the WebSocket subprotocol', async () => {
     const { idToken } = await idp.login('alice');
     const attempt = await openWebSocket(fake, `/api/v1/namespaces/default/pods/web-oidc-1/exec?${execQuery(['whoami'])}`, [
-      bearerProtocol(idToken),
+      bearerSubprotocol(idToken),
       'v4.channel.k8s.io',
     ]);
     if (!('ws' in attempt)) throw new Error(`upgrade refused: ${attempt.status} ${attempt.body}`);

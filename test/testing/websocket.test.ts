@@ -1,8 +1,9 @@
+import { bearerSubprotocol } from 'kube-cluster-proxy';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type WebSocket from 'ws';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
-import { bearerProtocol, channelText, framesUntilClose, openWebSocket, rawUpgrade, type WebSocketAttempt } from './kit-helpers.ts';
+import { channelText, framesUntilClose, openWebSocket, rawUpgrade, type WebSocketAttempt } from './kit-helpers.ts';
 
 let fake: FakeCluster;
 
@@ -32,7 +33,7 @@ const UNAUTHORIZED = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: '
 describe('exec over WebSocket', () => {
   it('authenticates with the subprotocol token and echoes only the channel protocol', async () => {
     const { ws, protocol, responseHeaders } = opened(
-      await openWebSocket(fake, execPath(['echo', 'hello']), [bearerProtocol('ws-token'), 'v5.channel.k8s.io']),
+      await openWebSocket(fake, execPath(['echo', 'hello']), [bearerSubprotocol('ws-token'), 'v5.channel.k8s.io']),
     );
     expect(protocol).toBe('v5.channel.k8s.io');
     expect(responseHeaders['sec-websocket-protocol']).toBe('v5.channel.k8s.io');
@@ -47,18 +48,18 @@ describe('exec over WebSocket', () => {
   });
 
   it('refuses a token entry without another subprotocol', async () => {
-    const answer = refused(await openWebSocket(fake, execPath(['echo']), [bearerProtocol('ws-token')]));
+    const answer = refused(await openWebSocket(fake, execPath(['echo']), [bearerSubprotocol('ws-token')]));
     expect(answer).toEqual({ status: 401, body: UNAUTHORIZED, contentType: 'application/json' });
   });
 
   it('refuses two token entries', async () => {
-    const protocols = [bearerProtocol('ws-token'), bearerProtocol('ws-token2'), 'v5.channel.k8s.io'];
+    const protocols = [bearerSubprotocol('ws-token'), bearerSubprotocol('ws-token2'), 'v5.channel.k8s.io'];
     expect(refused(await openWebSocket(fake, execPath(['echo']), protocols)).status).toBe(401);
   });
 
   it('refuses a wrong token, a token that is not base64url-encoded, and no credentials at all', async () => {
     const attempts = [
-      [bearerProtocol('wrong'), 'v5.channel.k8s.io'],
+      [bearerSubprotocol('wrong'), 'v5.channel.k8s.io'],
       ['base64url.bearer.authorization.k8s.io.ws-token', 'v5.channel.k8s.io'], // not encoded
       ['v5.channel.k8s.io'],
     ];
@@ -71,7 +72,7 @@ describe('exec over WebSocket', () => {
 
   it("picks the first supported protocol in the client's order", async () => {
     const { ws, protocol } = opened(
-      await openWebSocket(fake, execPath(['sh', '-c', 'exit 2']), ['x.unknown', 'v4.channel.k8s.io', 'v5.channel.k8s.io', bearerProtocol('ws-token')]),
+      await openWebSocket(fake, execPath(['sh', '-c', 'exit 2']), ['x.unknown', 'v4.channel.k8s.io', 'v5.channel.k8s.io', bearerSubprotocol('ws-token')]),
     );
     expect(protocol).toBe('v4.channel.k8s.io');
     const { frames } = await framesUntilClose(ws);
@@ -191,7 +192,7 @@ describe('exec over WebSocket', () => {
 
 describe('watch and logs over WebSocket', () => {
   it('sends one watch event per text message', async () => {
-    const { ws, protocol } = opened(await openWebSocket(fake, '/api/v1/namespaces/default/pods?watch=true', [bearerProtocol('ws-token'), 'base64.binary.k8s.io']));
+    const { ws, protocol } = opened(await openWebSocket(fake, '/api/v1/namespaces/default/pods?watch=true', [bearerSubprotocol('ws-token'), 'base64.binary.k8s.io']));
     expect(protocol).toBe('base64.binary.k8s.io');
     const events: { type: string; name: string; isBinary: boolean }[] = [];
     ws.on('message', (data: Buffer, isBinary: boolean) => {
