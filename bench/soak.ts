@@ -4,6 +4,9 @@
  * client after their first event, then reports open file descriptors, heap (after a full GC) and
  * RSS before and after. A proxy that leaks sockets, listeners or exchanges shows it here.
  *
+ * Two rounds: memory that grows in the first and stays in the second is a high-water mark (buffers,
+ * the allocator), memory that grows again is a leak.
+ *
  * Options (environment): SOAK_EXEC (default 5000), SOAK_WATCH (default 2000), SOAK_CONCURRENCY
  * (default 32).
  */
@@ -80,15 +83,22 @@ const started = performance.now();
 await times(EXECS, execOnce);
 await times(WATCHES, abortedWatch);
 const seconds = (performance.now() - started) / 1000;
+const middle = await sample();
+await times(EXECS, execOnce);
+await times(WATCHES, abortedWatch);
 const after = await sample();
 
-const row = (name: string, unit: string, a: number, b: number) =>
-  `| ${name} | ${a.toFixed(unit === '' ? 0 : 1)}${unit} | ${b.toFixed(unit === '' ? 0 : 1)}${unit} | ${(b - a).toFixed(unit === '' ? 0 : 1)}${unit} |`;
-console.log(`Soak: ${EXECS} exec cycles and ${WATCHES} aborted watches, ${CONCURRENCY} at a time, in ${seconds.toFixed(1)} s (Node ${process.version}${(globalThis as { gc?: unknown }).gc ? ', heap after a full GC' : ''})`);
-console.log('| measure | before | after | growth |\n| --- | ---: | ---: | ---: |');
-console.log(row('open file descriptors', '', before.fds, after.fds));
-console.log(row('heap used', ' MiB', before.heapMiB, after.heapMiB));
-console.log(row('RSS', ' MiB', before.rssMiB, after.rssMiB));
+const f = (value: number, unit: string) => `${value.toFixed(unit === '' ? 0 : 1)}${unit}`;
+const row = (name: string, unit: string, a: number, b: number, c: number) =>
+  `| ${name} | ${f(a, unit)} | ${f(b, unit)} | ${f(c, unit)} | ${f(b - a, unit)} | ${f(c - b, unit)} |`;
+console.log(
+  `Soak: two rounds of ${EXECS} exec cycles and ${WATCHES} aborted watches, ${CONCURRENCY} at a time; the first round took ${seconds.toFixed(1)} s ` +
+    `(Node ${process.version}${(globalThis as { gc?: unknown }).gc ? ', heap after a full GC' : ''})`,
+);
+console.log('| measure | before | after round 1 | after round 2 | growth in round 1 | growth in round 2 |\n| --- | ---: | ---: | ---: | ---: | ---: |');
+console.log(row('open file descriptors', '', before.fds, middle.fds, after.fds));
+console.log(row('heap used', ' MiB', before.heapMiB, middle.heapMiB, after.heapMiB));
+console.log(row('RSS', ' MiB', before.rssMiB, middle.rssMiB, after.rssMiB));
 
 await proxy.close();
 server.close();
