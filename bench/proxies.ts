@@ -2,6 +2,7 @@
  * One proxy under test, in a process of its own (the load generator, the upstreams and every other
  * proxy have theirs), chosen by BENCH_SETUP:
  * - `bare`: bare http-proxy-middleware v4 with a fixed target and a static Authorization header;
+ * - `bare-ejected`: the same without its default plugins (logging, error pages), its fastest form;
  * - `<engine>-cluster`: createClusterProxy with that engine, authMode 'cluster' (its own token);
  * - `<engine>-user`: the same in authMode 'user' (the client's token, in the Authorization header).
  * Reads the upstreams from BENCH_FAKE (JSON); prints `{ "url": ... }` as one line when listening.
@@ -23,13 +24,14 @@ async function serve(app: express.Express, attach: (server: ReturnType<typeof cr
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function bareHpm(): Promise<string> {
+async function bareHpm(eject: boolean): Promise<string> {
   const app = express();
   const middleware = createProxyMiddleware({
     target: fake.url,
     changeOrigin: true,
     agent: new Agent({ keepAlive: true, ca: fake.ca }),
     headers: { authorization: `Bearer ${fake.token}` },
+    ...(eject ? { ejectPlugins: true, plugins: [(server) => server.on('error', () => {})] } : {}),
   });
   app.use('/hpm', middleware);
   const url = await serve(app, (server) =>
@@ -57,8 +59,8 @@ async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'c
 
 const [engine, mode] = setup.split(/-(?=cluster$|user$)/) as [string, string];
 const url =
-  setup === 'bare'
-    ? await bareHpm()
+  setup === 'bare' || setup === 'bare-ejected'
+    ? await bareHpm(setup === 'bare-ejected')
     : await ours(engine as NonNullable<ClusterProxyOptions['engine']>, mode as 'cluster' | 'user');
 console.log(JSON.stringify({ url }));
 process.on('SIGTERM', () => process.exit(0));

@@ -34,7 +34,8 @@ function goal(label: string, value: number, wanted: number, atMost = false, unit
 export function report({ rows, idle, log, machine, method }: Report): string {
   const find = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
   const direct = find('direct')!;
-  const bare = find('bare')!;
+  // The faster form of bare http-proxy-middleware: the goals compare with its best.
+  const bare = rows.filter((r) => r.name.startsWith('bare')).reduce((a, b) => (b.rps > a.rps ? b : a));
   const cluster = find("createClusterProxy, undici, 'cluster'")!;
   const user = find("createClusterProxy, undici, 'user'")!;
   const kubectl = find('kubectl');
@@ -45,7 +46,7 @@ export function report({ rows, idle, log, machine, method }: Report): string {
     ...rows.map((r) => `| ${r.name} | ${cell(r.rps)} | ${r.p50} | ${r.p99} | ${r.failures} | ${cell(r.cpu)} | ${cell(r.out)} | ${cell(r.in)} |`),
   ];
   const goals = [
-    '| goal (undici engine) | measured | wanted | |',
+    `| goal (undici engine; bare = ${bare.name}) | measured | wanted | |`,
     '| --- | ---: | ---: | --- |',
     goal("requests/s vs bare http-proxy-middleware, 'cluster'", cluster.rps / bare.rps, 2.0),
     goal("requests/s vs bare http-proxy-middleware, 'user'", user.rps / bare.rps, 1.8),

@@ -2,7 +2,8 @@
  * `npm run bench`: one run, every setup side by side on the same upstreams, each party in its own
  * process (upstreams, each proxy, the load generator), rounds alternating between setups, medians:
  * - direct: the client talks TLS to the fake API server itself;
- * - bare http-proxy-middleware v4, fixed target, a static Authorization header;
+ * - bare http-proxy-middleware v4, fixed target, a static Authorization header, with its default
+ *   plugins and without them (ejectPlugins); the goals compare with the faster of the two;
  * - createClusterProxy with each engine, in 'cluster' mode and in 'user' mode (token in the header);
  * - kubectl proxy, when kubectl is on the PATH.
  * Figures: requests/s and p50/p99 of a small JSON GET (autocannon), the proxy's CPU per request,
@@ -97,6 +98,7 @@ async function kubectlSetup(): Promise<Setup | undefined> {
 const setups: Setup[] = [
   { name: 'direct (TLS to the fake API server)', url: fake.url, headers: auth, pid: undefined, ws: { ca: fake.ca, headers: auth } },
   await proxySetup('bare http-proxy-middleware v4', 'bare', {}),
+  await proxySetup('bare http-proxy-middleware v4, ejectPlugins', 'bare-ejected', {}),
   await proxySetup("createClusterProxy, undici, 'cluster'", 'undici-cluster', {}),
   await proxySetup("createClusterProxy, undici, 'user'", 'undici-user', auth),
   await proxySetup("createClusterProxy, http-proxy-middleware, 'cluster'", 'http-proxy-middleware-cluster', {}),
@@ -139,7 +141,7 @@ const rows: Row[] = setups.map((setup) => {
   };
 });
 
-const ours = setups[2]!;
+const ours = setups.find((s) => s.name === "createClusterProxy, undici, 'cluster'")!;
 console.log(`opening ${IDLE} idle exec sessions through ${ours.name}`);
 const idle = await idleSessions(ours.url, IDLE, ours.pid!);
 console.log(`following a ${LOG_MB} MiB log at ${LOG_RATE} MiB/s through ${ours.name}`);
