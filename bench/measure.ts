@@ -133,12 +133,19 @@ export function streamIn(base: string, bytes: number, options: WebSocket.ClientO
   });
 }
 
+/** RSS of a bench proxy after a full garbage collection (proxies.ts collects on SIGUSR2). */
+async function settledRss(pid: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  return rssBytes(pid);
+}
+
 /**
  * Opens `count` idle exec sessions (`sleep 3600`) through the proxy, 64 handshakes at a time, and
- * returns the proxy's RSS growth per session (bytes) once they are all open and settled.
+ * returns the proxy's RSS growth per session (bytes), each measured after a full collection.
  */
 export async function idleSessions(base: string, count: number, pid: number): Promise<{ perSession: number; opened: number }> {
-  const before = rssBytes(pid);
+  const before = await settledRss(pid);
   const sockets: WebSocket[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -153,8 +160,7 @@ export async function idleSessions(base: string, count: number, pid: number): Pr
     }
   };
   await Promise.all(Array.from({ length: 64 }, worker));
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const after = rssBytes(pid);
+  const after = await settledRss(pid);
   for (const ws of sockets) ws.terminate();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   return { perSession: (after - before) / Math.max(1, sockets.length), opened: sockets.length };
@@ -164,8 +170,8 @@ export async function idleSessions(base: string, count: number, pid: number): Pr
  * Reads a followed log of `mib` MiB through the proxy at `rate` MiB/s while sampling the proxy's
  * RSS; returns its largest growth (bytes) over the RSS before the stream.
  */
-export function slowLog(url: string, mib: number, rate: number, pid: number): Promise<{ growth: number; seconds: number }> {
-  const before = rssBytes(pid);
+export async function slowLog(url: string, mib: number, rate: number, pid: number): Promise<{ growth: number; seconds: number }> {
+  const before = await settledRss(pid);
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 250);
   const started = performance.now();

@@ -69,7 +69,7 @@ interface Setup {
 
 async function proxySetup(name: string, setup: string, headers: Record<string, string>): Promise<Setup> {
   const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${new URL('./profiles', import.meta.url).pathname}`, `--cpu-prof-name=${setup}.cpuprofile`] : [];
-  const child = node('./proxies.ts', { BENCH_FAKE: JSON.stringify(fake), BENCH_SETUP: setup }, profile);
+  const child = node('./proxies.ts', { BENCH_FAKE: JSON.stringify(fake), BENCH_SETUP: setup }, ['--expose-gc', ...profile]);
   const { url } = await started(child, (line) => JSON.parse(line) as { url: string });
   return { name, url, headers, pid: child.pid, ws: { headers } };
 }
