@@ -1,33 +1,36 @@
 /**
- * The proxies under test, in a process of their own (the load generator and the fake cluster have
- * theirs): bare http-proxy-middleware with a fixed target, and createClusterProxy in 'cluster'
- * mode over TLS. Reads the fake cluster from BENCH_FAKE (JSON); prints the addresses as one line.
+ * One proxy under test, in a process of its own (the load generator, the upstreams and every other
+ * proxy have theirs), chosen by BENCH_SETUP:
+ * - `bare`: bare http-proxy-middleware v4 with a fixed target and a static Authorization header;
+ * - `bare-ejected`: the same without its default plugins (logging, error pages), its fastest form;
+ * - `<engine>-cluster`: createClusterProxy with that engine, authMode 'cluster' (its own token);
+ * - `<engine>-user`: the same in authMode 'user' (the client's token, in the Authorization header).
+ * Reads the upstreams from BENCH_FAKE (JSON); prints `{ "url": ... }` as one line when listening.
  */
 import { createServer } from 'node:http';
 import { Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
-import { createClusterProxy } from 'kube-cluster-proxy';
+import { createClusterProxy, type ClusterProxyOptions } from 'kube-cluster-proxy';
 
-const fake = JSON.parse(process.env.BENCH_FAKE ?? '{}') as { url: string; ca: string; token: string };
-const TOKEN = fake.token;
+const fake = JSON.parse(process.env.BENCH_FAKE ?? '{}') as { url: string; ca: string; token: string; firehose: string };
+const setup = process.env.BENCH_SETUP ?? '';
 
-async function serve(app: express.Express, attach?: (server: ReturnType<typeof createServer>) => void): Promise<string> {
+async function serve(app: express.Express, attach: (server: ReturnType<typeof createServer>) => void): Promise<string> {
   const server = createServer(app);
-  attach?.(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', 511, resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** Bare http-proxy-middleware with a fixed target; `eject` drops its default plugins (logging, error pages). */
 async function bareHpm(eject: boolean): Promise<string> {
   const app = express();
   const middleware = createProxyMiddleware({
     target: fake.url,
     changeOrigin: true,
     agent: new Agent({ keepAlive: true, ca: fake.ca }),
-    headers: { authorization: `Bearer ${TOKEN}` },
+    headers: { authorization: `Bearer ${fake.token}` },
     ...(eject ? { ejectPlugins: true, plugins: [(server) => server.on('error', () => {})] } : {}),
   });
   app.use('/hpm', middleware);
@@ -39,21 +42,28 @@ async function bareHpm(eject: boolean): Promise<string> {
   );
   return `${url}/hpm`;
 }
-const bare = await bareHpm(false);
-const bareEjected = await bareHpm(true);
 
-const ours = express();
-const proxy = createClusterProxy({
-  clusters: [{ name: 'bench', server: fake.url, ca: fake.ca, credentials: { token: TOKEN } }],
-});
-ours.use('/clusters', proxy);
-const oursUrl = await serve(ours, (server) => proxy.attach(server));
+async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'cluster' | 'user'): Promise<string> {
+  const credentials = mode === 'cluster' ? { credentials: { token: fake.token } } : {};
+  const app = express();
+  const proxy = createClusterProxy({
+    engine,
+    clusters: [
+      { name: 'bench', server: fake.url, ca: fake.ca, ...credentials },
+      { name: 'firehose', server: fake.firehose, ...credentials },
+    ],
+  });
+  app.use('/clusters', proxy);
+  return `${await serve(app, (server) => proxy.attach(server))}/clusters/bench`;
+}
 
-// CPU time of this process, for the cost per request of each proxy: on 2 shared cores a steadier
-// figure than requests per second.
-const meter = createServer((_req, res) => res.end(JSON.stringify(process.cpuUsage())));
-await new Promise<void>((resolve) => meter.listen(0, '127.0.0.1', resolve));
-const cpu = `http://127.0.0.1:${(meter.address() as AddressInfo).port}/`;
-
-console.log(JSON.stringify({ bare, bareEjected, ours: `${oursUrl}/clusters/bench`, cpu }));
+const [engine, mode] = setup.split(/-(?=cluster$|user$)/) as [string, string];
+const url =
+  setup === 'bare' || setup === 'bare-ejected'
+    ? await bareHpm(setup === 'bare-ejected')
+    : await ours(engine as NonNullable<ClusterProxyOptions['engine']>, mode as 'cluster' | 'user');
+console.log(JSON.stringify({ url }));
 process.on('SIGTERM', () => process.exit(0));
+// The runner asks for a full collection before it reads RSS: what a session keeps, not the garbage
+// its handshake left (run with --expose-gc).
+process.on('SIGUSR2', () => globalThis.gc?.());

@@ -1,155 +1,159 @@
 /**
- * `npm run bench`: one run, three setups side by side on the same fake cluster:
+ * `npm run bench`: one run, every setup side by side on the same upstreams, each party in its own
+ * process (upstreams, each proxy, the load generator), rounds alternating between setups, medians:
  * - direct: the client talks TLS to the fake API server itself;
- * - http-proxy-middleware: bare, fixed target, a static Authorization header;
- * - kube-cluster-proxy: createClusterProxy, authMode 'cluster', TLS to the cluster.
- * Measures requests/s and p50/p99 latency of a small JSON GET under concurrency (autocannon), and
- * the throughput of an exec stream over WebSocket. Writes BENCHMARKS.md.
+ * - bare http-proxy-middleware v4, fixed target, a static Authorization header, with its default
+ *   plugins and without them (ejectPlugins); the goals compare with the faster of the two;
+ * - createClusterProxy with each engine, in 'cluster' mode and in 'user' mode (token in the header);
+ * - kubectl proxy, when kubectl is on the PATH.
+ * Figures: requests/s and p50/p99 of a small JSON GET (autocannon), the proxy's CPU per request,
+ * exec stream MiB/s each way (WebSocket); for createClusterProxy alone, RSS per idle upgraded
+ * connection and RSS growth while a slow reader follows a large log. Writes BENCHMARKS.md.
  *
- * Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32),
- * BENCH_STREAM_MB (default 64).
+ * Options (environment): BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3),
+ * BENCH_CONNECTIONS (default 32), BENCH_STREAM_MB (default 64), BENCH_IDLE (idle sessions, default
+ * 2000), BENCH_LOG_MB and BENCH_LOG_RATE (the followed log: size and reader MiB/s, default 128 at
+ * 4), BENCH_PROFILE=1 (the proxies write --cpu-prof profiles to bench/profiles/).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
-import WebSocket from 'ws';
+import { idleSessions, load, POD_PATH, slowLog, streamIn, streamOut, type HttpResult } from './measure.ts';
+import { report, type Row } from './report.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const STREAM_BYTES = Number(process.env.BENCH_STREAM_MB ?? 64) * 1024 * 1024;
-const POD_PATH = '/api/v1/namespaces/default/pods/web-bench-1';
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const SECONDS = env('BENCH_SECONDS', 5);
+const ROUNDS = env('BENCH_ROUNDS', 3);
+const CONNECTIONS = env('BENCH_CONNECTIONS', 32);
+const STREAM_BYTES = env('BENCH_STREAM_MB', 64) * 1024 * 1024;
+const IDLE = env('BENCH_IDLE', 2000);
+const LOG_MB = env('BENCH_LOG_MB', 128);
+const LOG_RATE = env('BENCH_LOG_RATE', 4);
+const PROFILE = process.env.BENCH_PROFILE === '1';
 
 const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((child) => child.kill('SIGTERM')));
 
-/** Starts a bench script in its own process and returns the JSON line it prints when ready. */
-async function start<T>(script: string, env: Record<string, string> = {}): Promise<T> {
-  const child = spawn(process.execPath, ['--conditions=kcp-source', new URL(script, import.meta.url).pathname], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
+/** Starts a child and resolves with what `parse` finds in its first matching stdout line. */
+function started<T>(child: ChildProcess, parse: (line: string) => T | undefined): Promise<T> {
   children.push(child);
   return new Promise<T>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as T));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const value = parse(line);
+      if (value !== undefined) resolve(value);
+    });
+    child.once('exit', (code) => reject(new Error(`a bench process exited with ${code}`)));
   });
 }
 
-const fake = await start<{ url: string; ca: string; token: string }>('./fake-cluster.ts');
-const proxies = await start<{ bare: string; bareEjected: string; ours: string; cpu: string }>('./proxies.ts', { BENCH_FAKE: JSON.stringify(fake) });
-
-/** CPU time (user + system, µs) the proxies' process has used so far. */
-async function proxiesCpu(): Promise<number> {
-  const usage = (await (await fetch(proxies.cpu)).json()) as { user: number; system: number };
-  return usage.user + usage.system;
-}
-const servers = { fake: fake.url, ca: fake.ca, token: fake.token, ...proxies };
-
-interface HttpResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  /** CPU µs the proxies' process spent per request; `undefined` for the direct setup. */
-  cpuPerRequest: number | undefined;
+function node(script: string, extraEnv: Record<string, string>, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...args, '--conditions=kcp-source', new URL(script, import.meta.url).pathname], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...extraEnv },
+  });
 }
 
-async function load(url: string, headers: Record<string, string>, seconds: number, proxied: boolean): Promise<HttpResult> {
-  const before = proxied ? await proxiesCpu() : 0;
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, pipelining: 1 });
-  const cpu = proxied ? (await proxiesCpu()) - before : undefined;
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    cpuPerRequest: cpu === undefined ? undefined : cpu / result.requests.total,
-  };
+const fake = await started(node('./fake-cluster.ts', {}), (line) => JSON.parse(line) as { url: string; ca: string; token: string; firehose: string });
+const auth = { authorization: `Bearer ${fake.token}` };
+
+interface Setup {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  pid: number | undefined;
+  ws: { ca?: string; headers?: Record<string, string> };
 }
 
-/** MiB/s of stdout from `bytes N` over an exec WebSocket; the best of three runs. */
-async function streamThroughput(base: string, options: WebSocket.ClientOptions): Promise<number> {
-  const url = `${base.replace(/^http/, 'ws')}${POD_PATH}/exec?command=bytes&command=${STREAM_BYTES}&stdout=true`;
-  const runs: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    runs.push(
-      await new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(url, ['v4.channel.k8s.io'], options);
-        let received = 0;
-        let started = 0;
-        ws.on('open', () => (started = performance.now()));
-        ws.on('message', (data: Buffer) => {
-          if (data[0] === 1) received += data.length - 1;
-        });
-        ws.on('close', () => {
-          if (received !== STREAM_BYTES) reject(new Error(`received ${received} of ${STREAM_BYTES} bytes from ${base}`));
-          else resolve(received / 1024 / 1024 / ((performance.now() - started) / 1000));
-        });
-        ws.on('error', reject);
-      }),
-    );
-  }
-  return Math.max(...runs);
+async function proxySetup(name: string, setup: string, headers: Record<string, string>): Promise<Setup> {
+  const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${new URL('./profiles', import.meta.url).pathname}`, `--cpu-prof-name=${setup}.cpuprofile`] : [];
+  const child = node('./proxies.ts', { BENCH_FAKE: JSON.stringify(fake), BENCH_SETUP: setup }, ['--expose-gc', ...profile]);
+  const { url } = await started(child, (line) => JSON.parse(line) as { url: string });
+  return { name, url, headers, pid: child.pid, ws: { headers } };
 }
 
-const auth = { authorization: `Bearer ${servers.token}` };
-const setups = [
-  { name: 'direct (TLS to the fake API server)', url: servers.fake, headers: auth, ws: { ca: servers.ca, headers: auth }, proxied: false },
-  { name: 'bare http-proxy-middleware, default plugins', url: servers.bare, headers: {}, ws: {}, proxied: true },
-  { name: 'bare http-proxy-middleware, ejectPlugins', url: servers.bareEjected, headers: {}, ws: {}, proxied: true },
-  { name: 'kube-cluster-proxy (cluster mode, TLS upstream)', url: servers.ours, headers: {}, ws: {}, proxied: true },
+async function kubectlSetup(): Promise<Setup | undefined> {
+  if (spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'kcp-bench-'));
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'fake', cluster: { server: fake.url, 'certificate-authority-data': Buffer.from(fake.ca).toString('base64') } }],
+      users: [{ name: 'bench', user: { token: fake.token } }],
+      contexts: [{ name: 'bench', context: { cluster: 'fake', user: 'bench' } }],
+      'current-context': 'bench',
+    }),
+  );
+  // The filter refuses exec by default; the benchmark streams through exec.
+  const child = spawn('kubectl', ['proxy', '--port=0', '--address=127.0.0.1', '--disable-filter=true', `--kubeconfig=${kubeconfig}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await started(child, (line) => /Starting to serve on [\d.]+:(\d+)/.exec(line)?.[1]);
+  return { name: 'kubectl proxy', url: `http://127.0.0.1:${port}`, headers: {}, pid: child.pid, ws: {} };
+}
+
+const setups: Setup[] = [
+  { name: 'direct (TLS to the fake API server)', url: fake.url, headers: auth, pid: undefined, ws: { ca: fake.ca, headers: auth } },
+  await proxySetup('bare http-proxy-middleware v4', 'bare', {}),
+  await proxySetup('bare http-proxy-middleware v4, ejectPlugins', 'bare-ejected', {}),
+  await proxySetup("createClusterProxy, undici, 'cluster'", 'undici-cluster', {}),
+  await proxySetup("createClusterProxy, undici, 'user'", 'undici-user', auth),
+  await proxySetup("createClusterProxy, http-proxy-middleware, 'cluster'", 'http-proxy-middleware-cluster', {}),
+  await proxySetup("createClusterProxy, http-proxy-middleware, 'user'", 'http-proxy-middleware-user', auth),
 ];
+const kubectl = await kubectlSetup();
+if (kubectl) setups.push(kubectl);
+else console.log('kubectl is not on the PATH: no kubectl proxy setup');
 
-const rows: { name: string; http: HttpResult; mibps: number }[] = [];
-try {
-  for (const setup of setups) {
-    await load(`${setup.url}${POD_PATH}`, setup.headers, 2, setup.proxied); // warm-up: connections, TLS sessions, JIT
-    const http = await load(`${setup.url}${POD_PATH}`, setup.headers, SECONDS, setup.proxied);
-    const mibps = await streamThroughput(setup.url, setup.ws);
-    rows.push({ name: setup.name, http, mibps });
-    console.log(`${setup.name}: ${http.rps.toFixed(0)} req/s, p50 ${http.p50} ms, p99 ${http.p99} ms, ${mibps.toFixed(0)} MiB/s exec stream`);
+const samples = new Map<Setup, { http: HttpResult[]; out: number[]; in: number[] }>(setups.map((s) => [s, { http: [], out: [], in: [] }]));
+for (let round = 1; round <= ROUNDS; round++) {
+  // Alternating: each round visits every setup, in a rotated order, so that drift (thermal, other
+  // sessions on the machine) spreads over all of them.
+  const order = setups.map((_, i) => setups[(i + round - 1) % setups.length]!);
+  for (const setup of order) {
+    const target = `${setup.url}${POD_PATH}`;
+    if (round === 1) await load(target, setup.headers, 2, CONNECTIONS, undefined); // warm-up: connections, TLS sessions, JIT
+    const sample = samples.get(setup)!;
+    sample.http.push(await load(target, setup.headers, SECONDS, CONNECTIONS, setup.pid));
+    sample.out.push(await streamOut(setup.url, STREAM_BYTES, setup.ws));
+    sample.in.push(await streamIn(setup.url, STREAM_BYTES, setup.ws));
+    const h = sample.http.at(-1)!;
+    console.log(`round ${round}, ${setup.name}: ${h.rps.toFixed(0)} req/s, p99 ${h.p99} ms, ${h.cpuPerRequest?.toFixed(0) ?? '-'} µs CPU/req, exec ${sample.out.at(-1)!.toFixed(0)} / ${sample.in.at(-1)!.toFixed(0)} MiB/s`);
   }
-} finally {
-  for (const child of children) child.kill('SIGTERM');
 }
 
-type Row = (typeof rows)[number];
-const [direct, bare, bareEjected, ours] = rows as [Row, Row, Row, Row];
-const fastestBare = bare.http.rps > bareEjected.http.rps ? bare : bareEjected;
-const ratio = (a: number, b: number) => (a / b).toFixed(2);
-const table = [
-  '| setup | requests/s | p50 ms | p99 ms | errors / non-2xx | proxy CPU µs/request | exec stream MiB/s |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map(
-    (r) =>
-      `| ${r.name} | ${r.http.rps.toFixed(0)} | ${r.http.p50} | ${r.http.p99} | ${r.http.errors} / ${r.http.non2xx} | ${r.http.cpuPerRequest === undefined ? '–' : r.http.cpuPerRequest.toFixed(0)} | ${r.mibps.toFixed(0)} |`,
-  ),
-].join('\n');
-const summary = [
-  `- kube-cluster-proxy / the faster bare http-proxy-middleware, requests/s: **${ratio(ours.http.rps, fastestBare.http.rps)}x** (goal >= 0.85x)`,
-  `- kube-cluster-proxy / the faster bare http-proxy-middleware, proxy CPU per request: **${ratio(ours.http.cpuPerRequest!, fastestBare.http.cpuPerRequest!)}x** (what our pipeline adds)`,
-  `- kube-cluster-proxy / direct, exec stream throughput: **${ratio(ours.mibps, direct.mibps)}x** (goal >= 0.9x)`,
-].join('\n');
-const report = `# Benchmarks
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const rows: Row[] = setups.map((setup) => {
+  const s = samples.get(setup)!;
+  const cpu = s.http.map((h) => h.cpuPerRequest).filter((c): c is number => c !== undefined);
+  return {
+    name: setup.name,
+    rps: median(s.http.map((h) => h.rps)),
+    p50: median(s.http.map((h) => h.p50)),
+    p99: median(s.http.map((h) => h.p99)),
+    failures: s.http.reduce((n, h) => n + h.errors + h.non2xx, 0),
+    cpu: cpu.length > 0 ? median(cpu) : undefined,
+    out: median(s.out),
+    in: median(s.in),
+  };
+});
 
-Produced by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}, Node ${process.version},
-${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB.
-The fake cluster, the two proxies and the load generator (autocannon, ${CONNECTIONS} connections,
-${SECONDS} s after a 2 s warm-up; \`GET ${POD_PATH}\`, a ~1 KB JSON pod) run in three processes, on loopback.
-The exec stream is \`bytes ${STREAM_BYTES}\` over \`v4.channel.k8s.io\`, best of three runs.
+const ours = setups.find((s) => s.name === "createClusterProxy, undici, 'cluster'")!;
+console.log(`opening ${IDLE} idle exec sessions through ${ours.name}`);
+const idle = await idleSessions(ours.url, IDLE, ours.pid!);
+console.log(`following a ${LOG_MB} MiB log at ${LOG_RATE} MiB/s through ${ours.name}`);
+const log = await slowLog(ours.url.replace(/bench$/, 'firehose'), LOG_MB, LOG_RATE, ours.pid!);
 
-${table}
-
-${summary}
-
-The proxies serve plain HTTP to the client and speak TLS to the fake cluster; "direct" pays the
-client-side TLS itself. On 2 cores the load generator, the proxies and the fake cluster compete for
-CPU, so the ratios matter more than the absolute figures, and repeated runs vary by about ±10% in
-requests/s. "Proxy CPU µs/request" (user + system time of the proxies' process divided by the
-requests served) is the steadier measure of what each proxy costs.
-`;
-writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), report);
-console.log(`\n${table}\n\n${summary}\n\nwritten to BENCHMARKS.md`);
+const text = report({
+  rows,
+  idle: { ...idle, wanted: IDLE },
+  log: { ...log, mib: LOG_MB, rate: LOG_RATE },
+  machine: `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  method: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, streamMiB: STREAM_BYTES / 1024 / 1024 },
+});
+writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), text);
+console.log(`\n${text}\nwritten to BENCHMARKS.md`);
+process.exit(0);

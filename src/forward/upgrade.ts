@@ -29,6 +29,31 @@ function tune(socket: Duplex): void {
   (socket as Partial<Socket>).setTimeout?.(0);
 }
 
+/**
+ * Pipes an upgraded pair both ways; when either side closes or resets, so does the other, at once.
+ * A function of its own so that an idle session keeps only the two sockets and its exchange alive,
+ * not the request objects and the parsers' `head` buffers (slices of 64 KiB read buffers) that
+ * the handshake's closures hold: thousands of idle watches and terminals are the common case.
+ */
+function pipeSockets(socket: Duplex, upstream: Duplex, exchange: Exchange, observer: ForwardObserver): void {
+  tune(upstream);
+  tune(socket);
+  upstream.pipe(socket);
+  socket.pipe(upstream);
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    socket.destroy();
+    upstream.destroy();
+    observer.closed(exchange, socket);
+  };
+  socket.on('error', close);
+  upstream.on('error', close);
+  socket.once('close', close);
+  upstream.once('close', close);
+}
+
 /** Relays the cluster's refusal of an upgrade (a `401` Status, say) to the client, bounded. */
 function relayRefusal(response: IncomingMessage, socket: Duplex): void {
   const chunks: Buffer[] = [];
@@ -53,8 +78,7 @@ function relayRefusal(response: IncomingMessage, socket: Duplex): void {
 /**
  * Forwards a connection upgrade of any kind (`websocket`, `SPDY/3.1`) to the cluster over HTTP/1.1
  * with the route's agent, relays the cluster's `101` and its headers untouched (so the echoed
- * subprotocol is the cluster's choice among those the client offered), then pipes both sockets;
- * when either side closes or resets, so does the other, at once.
+ * subprotocol is the cluster's choice among those the client offered), then pipes both sockets.
  */
 export function createUpgradeForwarder(cluster: ValidatedCluster, agent: Agent, observer: ForwardObserver, deadlines: Deadlines) {
   const request = cluster.server.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -88,25 +112,10 @@ export function createUpgradeForwarder(cluster: ValidatedCluster, agent: Agent, 
         upstream.destroy();
         return;
       }
-      tune(upstream);
-      tune(socket);
       socket.write(`HTTP/1.1 101 ${response.statusMessage || 'Switching Protocols'}\r\n${headerBlock(response.rawHeaders, new Set())}\r\n`);
       if (upstreamHead.length > 0) socket.write(upstreamHead);
       if (head.length > 0) upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-      let closed = false;
-      const close = () => {
-        if (closed) return;
-        closed = true;
-        socket.destroy();
-        upstream.destroy();
-        observer.closed(exchange, socket);
-      };
-      socket.on('error', close);
-      upstream.on('error', close);
-      socket.once('close', close);
-      upstream.once('close', close);
+      pipeSockets(socket, upstream, exchange, observer);
       const protocol: string | undefined = response.headers['sec-websocket-protocol'];
       observer.opened(exchange, socket, protocol);
     });

@@ -4,7 +4,7 @@ import express4 from 'express4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { bearerSubprotocol, createClusterProxy } from 'kube-cluster-proxy';
-import { closeServer, listen, send, startProxyHost, type HostKind } from '../helpers/servers.ts';
+import { closeServer, listen, send, startProxyHost, testEngine, type HostKind } from '../helpers/servers.ts';
 import { execQuery, runChannelSession } from '../helpers/websocket.ts';
 
 let fake: FakeCluster;
@@ -52,7 +52,7 @@ describe('mounting mistakes', () => {
     ['express 5', express],
     ['express 4', express4],
   ])('%s: a mount path that differs from the mountPath option answers a clear 500', async (_name, make) => {
-    const proxy = createClusterProxy({ clusters: [{ name: 'own', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }], logger: { warn() {}, error() {} } });
+    const proxy = createClusterProxy({ engine: testEngine(), clusters: [{ name: 'own', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }], logger: { warn() {}, error() {} } });
     const app = make();
     app.use('/k8s', proxy);
     const server = createServer(app);
@@ -68,7 +68,7 @@ describe('mounting mistakes', () => {
   });
 
   it('a proxy mounted at the root with app.use(proxy) still routes by mountPath', async () => {
-    const proxy = createClusterProxy({ clusters: [{ name: 'own', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }] });
+    const proxy = createClusterProxy({ engine: testEngine(), clusters: [{ name: 'own', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }] });
     const app = express();
     app.use(proxy);
     app.get('/other', (_req, res) => {
@@ -89,7 +89,7 @@ describe('mounting mistakes', () => {
 describe('a host that forgot attach()', () => {
   it('answers a WebSocket upgrade that reached the HTTP handler with a Status saying to call attach()', async () => {
     const errors: unknown[] = [];
-    const proxy = createClusterProxy({ clusters: [{ name: 'own', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }], logger: { warn() {}, error: (...a: unknown[]) => errors.push(a) } });
+    const proxy = createClusterProxy({ engine: testEngine(), clusters: [{ name: 'own', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }], logger: { warn() {}, error: (...a: unknown[]) => errors.push(a) } });
     const app = express();
     app.use('/clusters', proxy);
     const server = createServer(app); // no proxy.attach(server)

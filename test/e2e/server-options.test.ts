@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { createClusterProxy } from 'kube-cluster-proxy';
-import { closeServer, listen, send, startProxyHost } from '../helpers/servers.ts';
+import { closeServer, listen, send, startProxyHost, testEngine } from '../helpers/servers.ts';
 import { execQuery, runChannelSession } from '../helpers/websocket.ts';
 
 let fake: FakeCluster;
@@ -79,7 +79,7 @@ describe('cluster server options', () => {
 
 describe('proxy.upgrade() for hosts that route upgrades themselves', () => {
   it('serves upgrades handed over by the host, and answers 404 for paths outside the mount', async () => {
-    const proxy = createClusterProxy({ clusters: [{ name: 'own', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }] });
+    const proxy = createClusterProxy({ engine: testEngine(), clusters: [{ name: 'own', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }] });
     const server: Server = createServer((req, res) => proxy(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => proxy.upgrade(req, socket, head));
     const base = (await listen(server)).replace('http', 'ws');

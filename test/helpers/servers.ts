@@ -6,6 +6,15 @@ import express from 'express';
 import express4 from 'express4';
 import { createClusterProxy, type ClusterProxy, type ClusterProxyOptions } from 'kube-cluster-proxy';
 
+/**
+ * The forwarding engine under test: vitest.config.ts runs the HTTP end-to-end tests once per
+ * engine and says which in KCP_TEST_ENGINE; the library's default otherwise.
+ */
+export function testEngine(): NonNullable<ClusterProxyOptions['engine']> {
+  const engine = process.env.KCP_TEST_ENGINE;
+  return engine === 'http-proxy-middleware' ? engine : 'undici';
+}
+
 /** Listens on a free loopback port and returns the base URL. */
 export async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,7 +55,7 @@ export async function startProxyHost(
   kind: HostKind = 'express5',
   tls?: { cert: string; key: string },
 ): Promise<ProxyHost> {
-  const proxy = createClusterProxy(options);
+  const proxy = createClusterProxy({ engine: testEngine(), ...options });
   const mountPath = proxy.mountPath;
   let listener: RequestListener;
   if (kind === 'node-http') {

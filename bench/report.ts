@@ -1,0 +1,88 @@
+/** BENCHMARKS.md from the medians of a bench run: the table, then each goal of the forwarder as a ratio. */
+
+/** Medians of one setup over the rounds. */
+export interface Row {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Errors, timeouts and non-2xx answers over all rounds. */
+  failures: number;
+  /** CPU µs of the proxy's process per request; `undefined` for direct. */
+  cpu: number | undefined;
+  /** Exec stream MiB/s, cluster to client (stdout) and client to cluster (stdin). */
+  out: number;
+  in: number;
+}
+
+export interface Report {
+  rows: Row[];
+  idle: { perSession: number; opened: number; wanted: number };
+  log: { growth: number; seconds: number; mib: number; rate: number };
+  machine: string;
+  method: { seconds: number; rounds: number; connections: number; streamMiB: number };
+}
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+function goal(label: string, value: number, wanted: number, atMost = false, unit = 'x'): string {
+  const met = atMost ? value <= wanted : value >= wanted;
+  return `| ${label} | ${value.toFixed(2)}${unit} | ${atMost ? '<=' : '>='} ${wanted}${unit} | ${met ? 'met' : '**missed**'} |`;
+}
+
+export function report({ rows, idle, log, machine, method }: Report): string {
+  const find = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
+  const direct = find('direct')!;
+  // The faster form of bare http-proxy-middleware: the goals compare with its best.
+  const bare = rows.filter((r) => r.name.startsWith('bare')).reduce((a, b) => (b.rps > a.rps ? b : a));
+  const cluster = find("createClusterProxy, undici, 'cluster'")!;
+  const user = find("createClusterProxy, undici, 'user'")!;
+  const kubectl = find('kubectl');
+  const cell = (n: number | undefined, digits = 0) => (n === undefined ? '–' : n.toFixed(digits));
+  const table = [
+    '| setup | requests/s | p50 ms | p99 ms | failures | proxy CPU µs/request | exec stdout MiB/s | exec stdin MiB/s |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${cell(r.rps)} | ${r.p50} | ${r.p99} | ${r.failures} | ${cell(r.cpu)} | ${cell(r.out)} | ${cell(r.in)} |`),
+  ];
+  const goals = [
+    `| goal (undici engine; bare = ${bare.name}) | measured | wanted | |`,
+    '| --- | ---: | ---: | --- |',
+    goal("requests/s vs bare http-proxy-middleware, 'cluster'", cluster.rps / bare.rps, 2.0),
+    goal("requests/s vs bare http-proxy-middleware, 'user'", user.rps / bare.rps, 1.8),
+    goal("p99 vs bare http-proxy-middleware, 'cluster'", cluster.p99 / bare.p99, 1.0, true),
+    ...(kubectl ? [goal("requests/s vs kubectl proxy, 'cluster'", cluster.rps / kubectl.rps, 2.5)] : []),
+    goal("CPU per request vs bare http-proxy-middleware, 'cluster'", cluster.cpu! / bare.cpu!, 0.5, true),
+    goal('exec stdout stream vs direct', cluster.out / direct.out, 0.95),
+    goal('exec stdin stream vs direct', cluster.in / direct.in, 0.95),
+    ...(kubectl ? [goal('exec stdout stream vs kubectl proxy', cluster.out / kubectl.out, 1.0), goal('exec stdin stream vs kubectl proxy', cluster.in / kubectl.in, 1.0)] : []),
+    goal('RSS per idle upgraded connection', idle.perSession / KiB, 40, true, ' KiB'),
+    goal(`RSS growth following a ${log.mib} MiB log at ${log.rate} MiB/s`, log.growth / MiB, 32, true, ' MiB'),
+  ];
+  return `# Benchmarks
+
+Produced by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}: ${machine}.
+Every party runs in its own process on loopback: the upstreams (the fake API server over TLS, and
+a plain-HTTP firehose for the followed log), each proxy, kubectl proxy, and the load generator.
+${method.rounds} rounds alternate between the setups (a rotated order each round); each figure is
+the median over the rounds. HTTP: autocannon, ${method.connections} connections, ${method.seconds} s per
+round, \`GET /api/v1/namespaces/default/pods/web-bench-1\` (a ~1 KB JSON pod), after a 2 s warm-up.
+Exec streams: ${method.streamMiB} MiB over a \`v4.channel.k8s.io\` WebSocket, stdout (\`bytes N\`) and
+stdin (the fake's \`sink N\`). The proxies serve plain HTTP to the client and speak TLS to the
+fake; "direct" pays the client-side TLS itself. Proxy CPU per request is user + system time of
+the proxy's process (from /proc, kubectl's child included) divided by the requests it served.
+
+${table.join('\n')}
+
+For createClusterProxy (undici, 'cluster') alone: ${idle.opened} of ${idle.wanted} idle exec sessions
+open cost **${(idle.perSession / KiB).toFixed(1)} KiB** of proxy RSS each (two sockets per session);
+following a ${log.mib} MiB log through it to a reader taking ${log.rate} MiB/s (${log.seconds.toFixed(0)} s)
+grew its RSS by at most **${(log.growth / MiB).toFixed(1)} MiB**.
+
+${goals.join('\n')}
+
+On 2 shared cores the load generator, the proxy and the fake compete for CPU: the ratios of one
+run matter more than the absolute figures, and runs vary by about ±10% in requests/s. CPU per
+request is the steadier measure of what a proxy costs.
+`;
+}
