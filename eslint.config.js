@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'examples/dashboard/public/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'docs/api/', 'examples/dashboard/public/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -59,6 +59,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     onError: (error) => logger.error('kube-cluster-proxy: token store error:', error),
     engine: resolved.engine,
     policy: resolved.policy,
+    mountPath,
     observer,
     deadlines,
   });

@@ -1,3 +1,10 @@
+/**
+ * Proxy the Kubernetes API of many clusters from an Express or `node:http` server:
+ * {@link createClusterProxy}, the cluster sources ({@link kubeconfigClusters},
+ * {@link inClusterCluster}, {@link staticClusters}, {@link composeClusters}), browser logins
+ * ({@link oidcSessions}) and the errors the proxy answers with.
+ * @module kube-cluster-proxy
+ */
 // The public types use Node's (Buffer, node:http): consumers need @types/node.
 /// <reference types="node" preserve="true" />
 // First, so that an old Node fails with a message naming the version it needs.

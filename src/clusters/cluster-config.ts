@@ -1,8 +1,28 @@
+/**
+ * A cluster's configuration, {@link ClusterConfig}, and its validation. The parts with shapes of
+ * their own are validated in their own files: credentials (credentials-config.ts, with
+ * exec-config.ts and oidc-config.ts), impersonation (impersonation-config.ts), PEM values
+ * (pem-option.ts).
+ */
+import { isHttpUrl } from '../checks.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { checkKnownOptions } from '../known-options.ts';
 import type { Policy } from '../policy/policy.ts';
 import { validatePolicy, type CompiledPolicy } from '../policy/validate-policy.ts';
 import { clusterNameProblem } from './cluster-name.ts';
+import { validateCredentials, type ClusterCredentials } from './credentials-config.ts';
+import {
+  impersonationHeaders,
+  validateImpersonation,
+  type Impersonation,
+  type ImpersonationConfig,
+} from './impersonation-config.ts';
+import { checkPem } from './pem-option.ts';
+
+export type { ClusterCredentials, FetchedToken } from './credentials-config.ts';
+export type { ExecPluginConfig } from './exec-config.ts';
+export type { OidcAuthProviderConfig } from './oidc-config.ts';
+export type { Impersonation, ImpersonationConfig } from './impersonation-config.ts';
 
 /**
  * Whose identity reaches the cluster.
@@ -17,84 +37,6 @@ import { clusterNameProblem } from './cluster-name.ts';
  *   `Impersonate-User`/`Impersonate-Group` from the token's claims. The user's token never does.
  */
 export type AuthMode = 'user' | 'cluster' | 'user-then-cluster' | 'impersonate';
-
-/** A token fetched on demand, with the time it stops being valid. */
-export interface FetchedToken {
-  token: string;
-  /** When the token expires. Without it the token is kept until the cluster answers `401`. */
-  expiresAt?: Date;
-}
-
-/** The cluster's own credentials: exactly one of these shapes. */
-export type ClusterCredentials =
-  | {
-      /** A static bearer token. */
-      token: string;
-    }
-  | {
-      /**
-       * A file holding a bearer token, re-read at most once a minute (a rotated service-account
-       * token is picked up); when a read fails, the last good token is kept.
-       */
-      tokenFile: string;
-    }
-  | {
-      /** PEM client certificate, presented during the TLS handshake. */
-      clientCertificate: string | Buffer;
-      /** PEM private key of `clientCertificate`. */
-      clientKey: string | Buffer;
-    }
-  | {
-      /**
-       * Fetches a token. Results are cached in the proxy's token store until shortly before
-       * `expiresAt`; concurrent requests share one call.
-       */
-      getToken: (context: { cluster: string }) => Promise<FetchedToken>;
-    }
-  | {
-      /** A client-go credential plugin (`aws eks get-token`, `gke-gcloud-auth-plugin`, `kubelogin`). */
-      exec: ExecPluginConfig;
-    }
-  | {
-      /** kubectl's OIDC `auth-provider`: an id-token, refreshed with a refresh-token at the issuer. */
-      oidc: OidcAuthProviderConfig;
-    };
-
-/** A client-go exec credential plugin, as in a kubeconfig user's `exec` section. */
-export interface ExecPluginConfig {
-  /** `client.authentication.k8s.io/v1` or `client.authentication.k8s.io/v1beta1`. */
-  apiVersion: 'client.authentication.k8s.io/v1' | 'client.authentication.k8s.io/v1beta1';
-  /** The executable: a path, or a name looked up on `PATH`. */
-  command: string;
-  /** Arguments. Default none. */
-  args?: readonly string[];
-  /** Variables added to the proxy's environment for the plugin. Default none. */
-  env?: readonly { name: string; value: string }[];
-  /** `'Never'` or `'IfAvailable'` (the plugin never gets a terminal here); `'Always'` is refused. Default `'IfAvailable'`. */
-  interactiveMode?: 'Never' | 'IfAvailable' | 'Always';
-  /** Passes the cluster's server and CA to the plugin in `KUBERNETES_EXEC_INFO`. Default `false`. */
-  provideClusterInfo?: boolean;
-  /** Shown when the command is not found, e.g. how to install it. */
-  installHint?: string;
-  /** Milliseconds one run may take before it is killed. Default `30_000`. */
-  timeoutMs?: number;
-}
-
-/** kubectl's OIDC auth-provider configuration (`auth-provider: { name: oidc, config: ... }`). */
-export interface OidcAuthProviderConfig {
-  /** `idp-issuer-url`: the issuer, whose discovery document names the token endpoint. */
-  issuerUrl: string;
-  /** `client-id`. */
-  clientId: string;
-  /** `client-secret`, for confidential clients. */
-  clientSecret?: string;
-  /** `id-token`: used while it is valid for more than 10 s. */
-  idToken?: string;
-  /** `refresh-token`: exchanged for a new id-token when the id-token is missing or expiring. */
-  refreshToken?: string;
-  /** `idp-certificate-authority(-data)`: PEM CA for the TLS connection to the issuer. Default: Node's roots. */
-  issuerCa?: string | Buffer;
-}
 
 /** One Kubernetes cluster the proxy can reach. */
 export interface ClusterConfig {
@@ -138,33 +80,6 @@ export interface ClusterConfig {
   policy?: Policy;
 }
 
-/** Verification of user tokens and claim mapping for `authMode: 'impersonate'`. */
-export interface ImpersonationConfig {
-  /** The OIDC issuer: `iss` must match; its JWKS (from discovery) is fetched and cached. Required. */
-  issuer: string;
-  /** The `aud` the tokens must carry (your client id). Required. */
-  audience: string | readonly string[];
-  /** The claim that names the user. Default `'sub'`. */
-  usernameClaim?: string;
-  /** Put before the user name, e.g. `'oidc:'`. Default `''`. */
-  usernamePrefix?: string;
-  /** The claim with the groups (a string or an array of strings). Default `'groups'`. */
-  groupsClaim?: string;
-  /** Put before each group. Default `''`. */
-  groupsPrefix?: string;
-  /** PEM CA for the issuer's TLS, besides Node's roots. */
-  issuerCa?: string | Buffer;
-  /** Tolerated clock skew for `exp`/`nbf`, in seconds. Default `30`. */
-  clockToleranceSeconds?: number;
-}
-
-/** An identity to impersonate. */
-export interface Impersonation {
-  user?: string;
-  groups?: readonly string[];
-  uid?: string;
-  extra?: Readonly<Record<string, readonly string[]>>;
-}
 
 /** Descriptive facts about a cluster's origin. */
 export interface ClusterContextInfo {
@@ -198,138 +113,42 @@ export interface ValidatedCluster {
 
 const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster', 'impersonate'];
 
-function validateImpersonation(config: unknown, where: string): ImpersonationConfig {
-  const at = `${where}.impersonation`;
-  if (typeof config !== 'object' || config === null) {
-    throw new InvalidOptionError(`${at} is required by authMode 'impersonate': { issuer, audience, usernameClaim?, groupsClaim?, ... }`);
-  }
-  const c = config as Record<string, unknown>;
-  checkKnownOptions(
-    config as ImpersonationConfig,
-    ['issuer', 'audience', 'usernameClaim', 'usernamePrefix', 'groupsClaim', 'groupsPrefix', 'issuerCa', 'clockToleranceSeconds'],
-    at,
-  );
-  if (typeof c.issuer !== 'string' || !URL.canParse(c.issuer) || !/^https?:$/.test(new URL(c.issuer).protocol)) {
-    throw new InvalidOptionError(`${at}.issuer must be an http(s) URL; got ${JSON.stringify(c.issuer)}`);
-  }
-  const audience = c.audience;
-  if (!(typeof audience === 'string' && audience !== '') && !(Array.isArray(audience) && audience.length > 0 && audience.every((a) => typeof a === 'string' && a !== ''))) {
-    throw new InvalidOptionError(`${at}.audience must be a non-empty string or array of strings (your client id)`);
-  }
-  for (const key of ['usernameClaim', 'usernamePrefix', 'groupsClaim', 'groupsPrefix'] as const) {
-    if (c[key] !== undefined && typeof c[key] !== 'string') throw new InvalidOptionError(`${at}.${key} must be a string`);
-  }
-  if (c.issuerCa !== undefined && !isPem(c.issuerCa)) throw new InvalidOptionError(`${at}.issuerCa must be a PEM string or Buffer`);
-  if (c.clockToleranceSeconds !== undefined && !(typeof c.clockToleranceSeconds === 'number' && c.clockToleranceSeconds >= 0)) {
-    throw new InvalidOptionError(`${at}.clockToleranceSeconds must be a non-negative number`);
-  }
-  return config as ImpersonationConfig;
-}
-const CREDENTIAL_SHAPES = ['token', 'tokenFile', 'clientCertificate/clientKey', 'getToken', 'exec', 'oidc'] as const;
-const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'];
+/** Every field of {@link ClusterConfig}: any other name is refused, with a suggestion. */
+const CLUSTER_OPTIONS: readonly (keyof ClusterConfig)[] = [
+  'name',
+  'server',
+  'ca',
+  'tlsServerName',
+  'insecureSkipTLSVerify',
+  'credentials',
+  'authMode',
+  'impersonate',
+  'context',
+  'impersonation',
+  'sessionProvider',
+  'policy',
+];
 
-function validateExec(exec: unknown, where: string): ExecPluginConfig {
-  const at = `${where}.credentials.exec`;
-  if (typeof exec !== 'object' || exec === null) throw new InvalidOptionError(`${at} must be an object`);
-  const e = exec as Record<string, unknown>;
-  checkKnownOptions(exec as ExecPluginConfig, ['apiVersion', 'command', 'args', 'env', 'interactiveMode', 'provideClusterInfo', 'installHint', 'timeoutMs'], at);
-  if (typeof e.apiVersion !== 'string' || !EXEC_API_VERSIONS.includes(e.apiVersion)) {
-    throw new InvalidOptionError(`${at}.apiVersion must be one of ${EXEC_API_VERSIONS.join(', ')}; got ${JSON.stringify(e.apiVersion)}`);
+/**
+ * Parses `server`, saying what to do for the usual mistakes: an unset environment variable, and a
+ * host and port without a scheme (`prod.example:6443`, which URL parsing reads as the scheme
+ * `prod.example:`).
+ */
+function parseServer(value: unknown, at: string): URL {
+  if (typeof value !== 'string' || value.trim() === '') {
+    const got = value === undefined || value === '' ? `${value === '' ? 'an empty string' : 'undefined'} (an unset environment variable?)` : typeof value;
+    throw new InvalidOptionError(`${at} must be the API server's URL, e.g. https://prod.example:6443; got ${got}`);
   }
-  if (typeof e.command !== 'string' || e.command.trim() === '') throw new InvalidOptionError(`${at}.command must be a non-empty string`);
-  if (e.args !== undefined && !(Array.isArray(e.args) && e.args.every((a) => typeof a === 'string'))) {
-    throw new InvalidOptionError(`${at}.args must be an array of strings`);
-  }
-  if (
-    e.env !== undefined &&
-    !(Array.isArray(e.env) && e.env.every((v: unknown) => typeof (v as { name?: unknown })?.name === 'string' && (v as { name: string }).name !== '' && typeof (v as { value?: unknown }).value === 'string'))
-  ) {
-    throw new InvalidOptionError(`${at}.env must be an array of { name, value } strings`);
-  }
-  if (e.interactiveMode !== undefined && !['Never', 'IfAvailable', 'Always'].includes(e.interactiveMode as string)) {
-    throw new InvalidOptionError(`${at}.interactiveMode must be Never, IfAvailable or Always; got ${JSON.stringify(e.interactiveMode)}`);
-  }
-  if (e.interactiveMode === 'Always') {
-    throw new InvalidOptionError(`${at}.interactiveMode is Always: the plugin needs a terminal, and a server has none; use a non-interactive login`);
-  }
-  if (e.provideClusterInfo !== undefined && typeof e.provideClusterInfo !== 'boolean') {
-    throw new InvalidOptionError(`${at}.provideClusterInfo must be a boolean`);
-  }
-  if (e.installHint !== undefined && typeof e.installHint !== 'string') throw new InvalidOptionError(`${at}.installHint must be a string`);
-  if (e.timeoutMs !== undefined && !(typeof e.timeoutMs === 'number' && e.timeoutMs > 0)) {
-    throw new InvalidOptionError(`${at}.timeoutMs must be a positive number of milliseconds`);
-  }
-  return exec as ExecPluginConfig;
-}
-
-function validateOidc(oidc: unknown, where: string): OidcAuthProviderConfig {
-  const at = `${where}.credentials.oidc`;
-  if (typeof oidc !== 'object' || oidc === null) throw new InvalidOptionError(`${at} must be an object`);
-  const o = oidc as Record<string, unknown>;
-  checkKnownOptions(oidc as OidcAuthProviderConfig, ['issuerUrl', 'clientId', 'clientSecret', 'idToken', 'refreshToken', 'issuerCa'], at);
-  let issuer: URL | undefined;
-  try {
-    issuer = typeof o.issuerUrl === 'string' ? new URL(o.issuerUrl) : undefined;
-  } catch {
-    issuer = undefined;
-  }
-  if (!issuer || (issuer.protocol !== 'https:' && issuer.protocol !== 'http:')) {
-    throw new InvalidOptionError(`${at}.issuerUrl (idp-issuer-url) must be an http(s) URL; got ${JSON.stringify(o.issuerUrl)}`);
-  }
-  if (typeof o.clientId !== 'string' || o.clientId === '') throw new InvalidOptionError(`${at}.clientId (client-id) must be a non-empty string`);
-  for (const key of ['clientSecret', 'idToken', 'refreshToken'] as const) {
-    if (o[key] !== undefined && typeof o[key] !== 'string') throw new InvalidOptionError(`${at}.${key} must be a string`);
-  }
-  if (o.issuerCa !== undefined && !isPem(o.issuerCa)) throw new InvalidOptionError(`${at}.issuerCa must be a PEM string or Buffer`);
-  return oidc as OidcAuthProviderConfig;
-}
-
-function isPem(value: unknown): value is string | Buffer {
-  return (typeof value === 'string' || Buffer.isBuffer(value)) && value.toString().includes('-----BEGIN ');
-}
-
-function validateCredentials(credentials: unknown, where: string): ClusterCredentials {
-  if (typeof credentials !== 'object' || credentials === null) {
-    throw new InvalidOptionError(`${where}.credentials must be an object`);
-  }
-  const given = Object.keys(credentials).filter(
-    (key) => (credentials as Record<string, unknown>)[key] !== undefined,
-  );
-  const c = credentials as Record<string, unknown>;
-  const shape = `one of ${CREDENTIAL_SHAPES.map((s) => `{ ${s} }`).join(', ')}`;
-  const only = (...keys: string[]) => given.length === keys.length && keys.every((k) => given.includes(k));
-  if (only('token')) {
-    if (typeof c.token !== 'string' || c.token.trim() === '' || /\s/.test(c.token.trim())) {
-      throw new InvalidOptionError(`${where}.credentials.token must be a non-empty string without spaces`);
+  const text: string = value;
+  if (!isHttpUrl(value)) {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
+    if (scheme) throw new InvalidOptionError(`${at} must use http: or https:; got ${scheme[1]}:`);
+    if (isHttpUrl(`https://${text}`) && !text.includes('@')) {
+      throw new InvalidOptionError(`${at} has no scheme: add https:// in front, as in "https://${text}"; got ${JSON.stringify(text)}`);
     }
-    return { token: c.token.trim() };
+    throw new InvalidOptionError(`${at} must be an absolute http(s) URL such as https://prod.example:6443; got ${JSON.stringify(text)}`);
   }
-  if (only('tokenFile')) {
-    if (typeof c.tokenFile !== 'string' || c.tokenFile === '') {
-      throw new InvalidOptionError(`${where}.credentials.tokenFile must be a file path`);
-    }
-    return { tokenFile: c.tokenFile };
-  }
-  if (only('clientCertificate', 'clientKey')) {
-    if (!isPem(c.clientCertificate)) {
-      throw new InvalidOptionError(`${where}.credentials.clientCertificate must be a PEM string or Buffer`);
-    }
-    if (!isPem(c.clientKey)) {
-      throw new InvalidOptionError(`${where}.credentials.clientKey must be a PEM string or Buffer`);
-    }
-    return { clientCertificate: c.clientCertificate, clientKey: c.clientKey };
-  }
-  if (only('getToken')) {
-    if (typeof c.getToken !== 'function') {
-      throw new InvalidOptionError(`${where}.credentials.getToken must be a function`);
-    }
-    return { getToken: c.getToken as (context: { cluster: string }) => Promise<FetchedToken> };
-  }
-  if (only('exec')) return { exec: validateExec(c.exec, where) };
-  if (only('oidc')) return { oidc: validateOidc(c.oidc, where) };
-  throw new InvalidOptionError(
-    `${where}.credentials must be ${shape}; got { ${given.join(', ')} }`,
-  );
+  return new URL(text);
 }
 
 // A configuration object is validated once, whoever asks first (a resolver at start-up, or the
@@ -354,33 +173,19 @@ export function validateClusterConfig(config: ClusterConfig, where: string): Val
 
 function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
   if (typeof config.name !== 'string') throw new InvalidOptionError(`${where}.name must be a string`);
-  checkKnownOptions(
-    config,
-    ['name', 'server', 'ca', 'tlsServerName', 'insecureSkipTLSVerify', 'credentials', 'authMode', 'impersonate', 'context', 'impersonation', 'sessionProvider', 'policy'],
-    `${where} ("${config.name}")`,
-  );
+  checkKnownOptions(config, CLUSTER_OPTIONS, `${where} ("${config.name}")`);
   const nameProblem = clusterNameProblem(config.name);
   if (nameProblem) throw new InvalidOptionError(`${where}.name ${JSON.stringify(config.name)}: ${nameProblem}`);
   where = `${where} ("${config.name}")`;
 
-  let server: URL;
-  try {
-    server = new URL(config.server);
-  } catch {
-    throw new InvalidOptionError(`${where}.server must be an absolute http(s) URL; got ${JSON.stringify(config.server)}`);
-  }
-  if (server.protocol !== 'https:' && server.protocol !== 'http:') {
-    throw new InvalidOptionError(`${where}.server must use http: or https:; got ${server.protocol}`);
-  }
+  const server = parseServer(config.server, `${where}.server`);
   if (server.username || server.password) {
     throw new InvalidOptionError(`${where}.server must not carry credentials; use ${where}.credentials`);
   }
   if (server.search || server.hash) {
     throw new InvalidOptionError(`${where}.server must not have a query or fragment`);
   }
-  if (config.ca !== undefined && !isPem(config.ca)) {
-    throw new InvalidOptionError(`${where}.ca must be a PEM string or Buffer`);
-  }
+  if (config.ca !== undefined) checkPem(config.ca, `${where}.ca`);
   if (config.tlsServerName !== undefined && (typeof config.tlsServerName !== 'string' || config.tlsServerName === '')) {
     throw new InvalidOptionError(`${where}.tlsServerName must be a non-empty string`);
   }
@@ -432,38 +237,3 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
   };
 }
 
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-/** The `Impersonate-*` headers for an identity, as client-go builds them. */
-function impersonationHeaders(impersonate: Impersonation, where: string): Record<string, string | string[]> {
-  const at = `${where}.impersonate`;
-  if (typeof impersonate !== 'object' || impersonate === null) throw new InvalidOptionError(`${at} must be an object`);
-  checkKnownOptions(impersonate, ['user', 'groups', 'uid', 'extra'], at);
-  const text = (value: unknown, name: string): string => {
-    if (typeof value !== 'string' || value === '' || !HEADER_VALUE.test(value)) {
-      throw new InvalidOptionError(`${at}.${name} must be a non-empty string that fits in a header`);
-    }
-    return value;
-  };
-  const headers: Record<string, string | string[]> = {};
-  const { user, groups, uid, extra } = impersonate;
-  if (user !== undefined) headers['impersonate-user'] = text(user, 'user');
-  if (groups !== undefined) {
-    if (!Array.isArray(groups)) throw new InvalidOptionError(`${at}.groups must be an array of strings`);
-    if (groups.length > 0) headers['impersonate-group'] = groups.map((g, i) => text(g, `groups[${i}]`));
-  }
-  if (uid !== undefined) headers['impersonate-uid'] = text(uid, 'uid');
-  for (const [key, values] of Object.entries(extra ?? {})) {
-    // eslint-disable-next-line no-control-regex -- a key becomes part of a header name
-    if (key === '' || /[\s\x00-\x1f\x7f]/.test(key)) {
-      throw new InvalidOptionError(`${at}.extra key ${JSON.stringify(key)} is not valid`);
-    }
-    if (!Array.isArray(values)) throw new InvalidOptionError(`${at}.extra.${key} must be an array of strings`);
-    // Keys are percent-encoded in the header name, as client-go does.
-    headers[`impersonate-extra-${encodeURIComponent(key).toLowerCase()}`] = values.map((v, i) => text(v, `extra.${key}[${i}]`));
-  }
-  if (Object.keys(headers).length > 0 && headers['impersonate-user'] === undefined && headers['impersonate-uid'] === undefined) {
-    throw new InvalidOptionError(`${at} needs a user: the API server refuses groups or extra without a user to impersonate`);
-  }
-  return headers;
-}

@@ -65,7 +65,7 @@ function carriedChunks(res: ServerResponse, name: string): string[] {
 /**
  * Sets the cookie that authenticates a user to one cluster through the proxy: `HttpOnly`,
  * `SameSite=Strict`, `Secure` over TLS, `Path=<mountPath>/<cluster>` so that each cluster gets its
- * own token and no other route sees it. Tokens longer than {@link MAX_COOKIE_CHUNK} bytes are
+ * own token and no other route sees it. Tokens longer than 3800 bytes are
  * chunked. Existing `Set-Cookie` headers are kept.
  * @throws {InvalidOptionError} for an invalid cluster name, cookie name or token.
  */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { clusterNameProblem } from '../clusters/cluster-name.ts';
-import { BadRequestError, MountMismatchError, RouteNotFoundError } from '../errors.ts';
+import { BadRequestError, ClusterNotFoundError, MountMismatchError, RouteNotFoundError } from '../errors.ts';
 
 /** A request target split into the cluster it is for and the path to send to that cluster. */
 export interface ClusterRequestPath {
@@ -80,4 +80,23 @@ export function mountMismatch(req: IncomingMessage, mountPrefix: string, mountPa
 /** The answer to a request outside the mount path, when nobody else takes it. */
 export function routeNotFound(mountPath: string): RouteNotFoundError {
   return new RouteNotFoundError(`no route: requests to the cluster proxy go to ${mountPath.replace(/\/+$/, '')}/<cluster>/<Kubernetes API path>`);
+}
+
+// The first segments of Kubernetes API paths: a "cluster" named so is most likely a path whose
+// cluster segment was left out (`/clusters/api/v1/pods`).
+const API_ROOTS = new Set(['api', 'apis', 'version', 'openapi', 'healthz', 'livez', 'readyz', 'metrics', 'logs', '.well-known']);
+
+/**
+ * The answer for a cluster name no resolver knows, showing the path's shape; when the name is the
+ * start of a Kubernetes API path, saying the cluster segment is missing.
+ * @param mountPath the proxy's `mountPath`, shown in the example path.
+ */
+export function clusterNotFound(cluster: string, mountPath = '/clusters'): ClusterNotFoundError {
+  const mount = mountPath.replace(/\/+$/, '');
+  const shape = `${mount}/<cluster>/<Kubernetes API path>`;
+  const message = API_ROOTS.has(cluster.toLowerCase())
+    ? `cluster "${cluster}" not found: the path has no cluster segment ("${cluster}" starts a Kubernetes API path); ` +
+      `put the cluster's name after ${mount || '/'}: ${mount}/<cluster>/${cluster}/...`
+    : `cluster "${cluster}" not found: no configured cluster has that name; requests go to ${shape}, e.g. ${mount}/prod/api/v1/pods`;
+  return new ClusterNotFoundError(message, { cluster });
 }

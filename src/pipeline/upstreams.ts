@@ -8,10 +8,11 @@ import {
   type CredentialSource,
 } from '../credentials/cluster-credentials.ts';
 import { createUserTokenVerifier, type UserTokenVerifier } from '../oidc/user-token-verifier.ts';
-import { ClusterMisconfiguredError, ClusterNotFoundError, ClusterProxyError, InternalProxyError } from '../errors.ts';
+import { ClusterMisconfiguredError, ClusterProxyError, InternalProxyError } from '../errors.ts';
 import { createRoute, type Route, type RouteDependencies } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';
 import { combinePolicies, type CompiledPolicy } from '../policy/validate-policy.ts';
+import { clusterNotFound } from './route.ts';
 
 /**
  * How a cluster is reached, by `authMode`: the shapes carry exactly the sources each mode needs,
@@ -44,6 +45,8 @@ export interface UpstreamDependencies extends CredentialDependencies, RouteDepen
   logger: Logger;
   /** The proxy-wide `policy`. */
   policy: CompiledPolicy | undefined;
+  /** The proxy's `mountPath`, for the path shown in a "cluster not found" answer. Default `'/clusters'`. */
+  mountPath?: string;
 }
 
 function accessOf(cluster: ValidatedCluster, deps: CredentialDependencies): ClusterAccess {
@@ -122,10 +125,7 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
           retire(known.upstream);
           upstreams.delete(name);
         }
-        throw new ClusterNotFoundError(
-          `cluster "${name}" not found: the path is <mountPath>/<cluster>/<Kubernetes API path>, and "${name}" is not the name of a configured cluster`,
-          { cluster: name },
-        );
+        throw clusterNotFound(name, deps.mountPath);
       }
       if (config.name !== name) {
         throw new ClusterMisconfiguredError(`cluster "${name}" is misconfigured: the resolver returned a cluster named "${String(config.name)}"`, { cluster: name });

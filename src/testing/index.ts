@@ -1,3 +1,9 @@
+/**
+ * The testing kit: a fake Kubernetes API server that kubectl and `@kubernetes/client-node` talk to
+ * ({@link startFakeCluster}), a client for tests ({@link testClient}) and a server helper
+ * ({@link serve}).
+ * @module kube-cluster-proxy/testing
+ */
 // The public types use Node's (Buffer, node:http): consumers need @types/node.
 /// <reference types="node" preserve="true" />
 // First, so that an old Node fails with a message naming the version it needs.

@@ -25,7 +25,7 @@ describe('validateClusterConfig', () => {
     ['a missing name', { server: 'https://a' }, /name must be a string/],
     ['a name with a slash', { name: 'a/b', server: 'https://a' }, /must not contain "\/"/],
     ['an empty name', { name: '', server: 'https://a' }, /must not be empty/],
-    ['a relative server', { name: 'a', server: 'a.example:6443' }, /server must use http: or https:|absolute/],
+    ['a server without a scheme', { name: 'a', server: 'a.example:6443' }, /server has no scheme/],
     ['a non-URL server', { name: 'a', server: 'not a url' }, /absolute http\(s\) URL/],
     ['an ftp server', { name: 'a', server: 'ftp://a' }, /http: or https:/],
     ['credentials in the URL', { name: 'a', server: 'https://u:p@a' }, /must not carry credentials/],
