@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { createAttachments } from './attachments.ts';
-import { clusterInfo, type ClusterInfo } from './clusters/cluster-info.ts';
+import { listable, type ClusterInfo } from './clusters/cluster-info.ts';
 import { clearClusterTokenCookie, setClusterTokenCookie, type TokenCookieOptions } from './credentials/token-cookie.ts';
 import { createDeadlines } from './forward/deadlines.ts';
 import { resolveOptions, type ClusterProxyOptions } from './options.ts';
@@ -25,7 +25,7 @@ export interface ClusterProxy {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Takes the upgrades under the mount path on `server`, leaving every other upgrade to its other listeners; attaching twice has no effect. */
   attach(server: Server | HttpsServer): void;
-  /** The clusters of the resolver, for a cluster picker: names, auth modes and the like, never a credential. */
+  /** The valid clusters of the resolver, for a cluster picker: names, auth modes and the like, never a credential. */
   listClusters(): Promise<ClusterInfo[]>;
   /** {@link setClusterTokenCookie} with this proxy's `mountPath` and `tokenCookie`. */
   setTokenCookie(res: ServerResponse, cluster: string, token: string, options?: Pick<TokenCookieOptions, 'secure' | 'maxAgeSeconds'>): void;
@@ -86,7 +86,8 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   return Object.assign(handlers.http, {
     upgrade: handlers.upgrade,
     attach: attachments.attach,
-    listClusters: async () => (await resolver.list()).map(clusterInfo),
+    // A cluster whose configuration is invalid is left out; requests to it answer 500 naming the mistake.
+    listClusters: async () => (await resolver.list()).flatMap((config) => listable(config, logger)),
     setTokenCookie: (res: ServerResponse, cluster: string, token: string, o?: Pick<TokenCookieOptions, 'secure' | 'maxAgeSeconds'>) =>
       setClusterTokenCookie(res, cluster, token, { ...o, ...cookie }),
     clearTokenCookie: (res: ServerResponse, cluster: string, o?: Pick<TokenCookieOptions, 'secure'>) => clearClusterTokenCookie(res, cluster, { ...o, ...cookie }),

@@ -39,3 +39,13 @@ export function clusterInfo(config: ClusterConfig): ClusterInfo {
     namespace: config.context?.namespace,
   };
 }
+
+/** `[clusterInfo(config)]`, or `[]` (and a warning) for a configuration that does not validate. */
+export function listable(config: ClusterConfig, logger: Pick<Console, 'warn'>): ClusterInfo[] {
+  try {
+    return [clusterInfo(config)];
+  } catch (error) {
+    logger.warn(`kube-cluster-proxy: cluster "${String(config?.name)}" is left out of listClusters(): ${(error as Error).message}`);
+    return [];
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../src/clusters/cluster-config.ts';
-import { clusterInfo } from '../../src/clusters/cluster-info.ts';
+import { clusterInfo, listable } from '../../src/clusters/cluster-info.ts';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nU0VDUkVULUNB\n-----END CERTIFICATE-----\n';
 const SECRET = 'SECRET-VALUE-1234';
@@ -49,5 +49,15 @@ describe('clusterInfo', () => {
     ]);
     expect(clusterInfo(configs[6]!).namespace).toBe('team-a');
     expect(clusterInfo(configs[7]!)).toMatchObject({ serverHost: 'b.example:8080', sessionProvider: 'corp' });
+  });
+});
+
+describe('listable', () => {
+  it('leaves an invalid configuration out, with a warning naming it', () => {
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => void warnings.push(message) };
+    expect(listable({ name: 'bad', server: 'ftp://x' }, logger)).toEqual([]);
+    expect(listable({ name: 'good', server: 'https://x' }, logger).map((c) => c.name)).toEqual(['good']);
+    expect(warnings).toEqual([expect.stringContaining('cluster "bad" is left out of listClusters()')]);
   });
 });
