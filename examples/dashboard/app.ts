@@ -13,7 +13,11 @@ function packageFolder(name: string, main: string): string {
   return join(dirname(file), ...main.split('/').slice(1).map(() => '..'));
 }
 
-export function dashboardApp(proxy: ClusterProxy): Express {
+/**
+ * @param loginHints a sentence per cluster name shown next to its token form (the simulated
+ *   clusters' demo token); none for clusters from a kubeconfig.
+ */
+export function dashboardApp(proxy: ClusterProxy, loginHints: Readonly<Record<string, string>> = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   // The proxy comes before any body parser: it streams request bodies to the cluster untouched.
@@ -21,7 +25,7 @@ export function dashboardApp(proxy: ClusterProxy): Express {
 
   app.get('/api/clusters', async (_req, res) => {
     // ClusterInfo holds no credential, so it can go to the browser as it is.
-    res.json(await proxy.listClusters());
+    res.json((await proxy.listClusters()).map((info) => ({ ...info, loginHint: loginHints[info.name] })));
   });
   // The only body the dashboard reads itself, so the only route with a parser.
   app.post('/api/login/:cluster', express.json({ limit: '64kb' }), (req, res) => {

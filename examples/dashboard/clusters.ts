@@ -16,13 +16,15 @@ export interface DashboardClusters {
   readonly clusters: ClusterConfig[] | ClusterResolver;
   /** The kubeconfig files read, or `undefined` when the clusters are simulated. */
   readonly kubeconfigPaths: string[] | undefined;
+  /** What the page may say next to a cluster's token form, by cluster name. */
+  readonly loginHints: Record<string, string>;
   /** Stops the simulated clusters, if any. */
   close(): Promise<void>;
 }
 
 export async function dashboardClusters(kubeconfigFlag: string | undefined): Promise<DashboardClusters> {
   const kubeconfigPaths = kubeconfigFlag ? [kubeconfigFlag] : process.env.KUBECONFIG ? defaultKubeconfigPaths() : undefined;
-  if (kubeconfigPaths) return { clusters: kubeconfigClusters({ paths: kubeconfigPaths }), kubeconfigPaths, close: async () => {} };
+  if (kubeconfigPaths) return { clusters: kubeconfigClusters({ paths: kubeconfigPaths }), kubeconfigPaths, loginHints: {}, close: async () => {} };
   const simulated: FakeCluster[] = [];
   const close = async () => {
     await Promise.all(simulated.map((fake) => fake.close()));
@@ -41,6 +43,7 @@ export async function dashboardClusters(kubeconfigFlag: string | undefined): Pro
       { name: 'prod', server: prod.url, ca: prod.ca },
     ],
     kubeconfigPaths: undefined,
+    loginHints: { prod: `This simulated cluster knows one user, alice, whose token is "${PROD_USER_TOKEN}".` },
     close,
   };
 }

@@ -47,7 +47,7 @@ const proxy = createClusterProxy({
   },
 });
 
-const app = dashboardApp(proxy);
+const app = dashboardApp(proxy, source.loginHints);
 const server = createServer(app);
 proxy.attach(server);
 

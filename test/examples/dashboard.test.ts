@@ -64,6 +64,18 @@ describe('the example dashboard', () => {
     expect((await fetch(`${dashboard.base}/clusters/nope/version`)).status).toBe(404);
   });
 
+  it('lists the simulated clusters with how to log in, and none of their credentials', async () => {
+    const listed = await (await fetch(`${dashboard.base}/api/clusters`)).text();
+    const clusters = JSON.parse(listed) as { name: string; authMode: string; needsUserToken: boolean; loginHint?: string }[];
+    expect(clusters.map((c) => [c.name, c.authMode, c.needsUserToken])).toEqual([
+      ['dev', 'cluster', false],
+      ['prod', 'user', true],
+    ]);
+    expect(clusters[1]!.loginHint).toBe('This simulated cluster knows one user, alice, whose token is "alice-token".');
+    expect(listed).not.toContain('dev-dashboard-token');
+    expect(listed).not.toContain('BEGIN CERTIFICATE');
+  });
+
   it('serves xterm.js from node_modules', async () => {
     for (const path of ['/vendor/xterm/lib/xterm.mjs', '/vendor/xterm/css/xterm.css', '/vendor/addon-fit/lib/addon-fit.mjs']) {
       const res = await fetch(`${dashboard.base}${path}`);

@@ -74,6 +74,7 @@ async function selectCluster(name) {
   $('login-form').hidden = !info.needsUserToken;
   $('login-form').classList.remove('wanted');
   $('login-cluster').textContent = info.name;
+  $('login-hint').textContent = info.loginHint ?? '';
   const { signal } = view.aborter;
   const { names, selected } = await loadNamespaces(info, signal);
   if (signal.aborted) return;

@@ -11,7 +11,9 @@ const STDIN = 0;
 const RESIZE = 4;
 const encoder = new TextEncoder();
 
-const term = new Terminal({ convertEol: false, cursorBlink: true, fontSize: 13, rows: 16 });
+// A pod's pseudo-terminal turns \n into \r\n; the testing kit's commands write bare \n, which this
+// repairs (and leaves a real pty's \r\n as it is).
+const term = new Terminal({ convertEol: true, cursorBlink: true, fontSize: 13, rows: 16 });
 const fit = new FitAddon();
 term.loadAddon(fit);
 term.open($('terminal'));
