@@ -1,133 +1,137 @@
-// Plain browser code against the proxy: fetch for HTTP (list, watch, logs) and a WebSocket for
-// exec. Credentials come from the proxy (cluster mode) or from the HttpOnly cookie set at log-in
-// (user mode): the page never sees a token after sending it once.
+// Plain browser code against the proxy: fetch for HTTP (lists, watch, logs) and a WebSocket for
+// the terminal. Credentials come from the proxy (cluster mode) or from the HttpOnly cookie set at
+// log-in (user mode): the page never sees a token after sending it once.
+import { clearLogs, followLogs } from './logs.js';
+import { describeAuth, explainNetworkError, explainResponse } from './messages.js';
+import { watchPods } from './pods.js';
+import { tryFetch } from './stream.js';
+import { closeTerminal, openTerminal, terminalOpen } from './terminal.js';
+
 const $ = (id) => document.getElementById(id);
-let cluster = '';
-let namespace = 'default';
-let selectedPod = '';
-let aborter = new AbortController();
+const NO_POD = 'Select a pod in the table to follow its logs.';
+const NO_TERMINAL = 'Select a pod in the table, then press Open terminal to get a shell in it.';
 
-function status(text, isError = false) {
-  $('status').textContent = text;
-  $('status').className = isError ? 'error' : '';
+/** What is on screen; every change of cluster or namespace starts a new `view` (and aborts the old one). */
+let view = { info: undefined, namespace: 'default', pod: '', aborter: new AbortController(), pods: undefined };
+let clusters = [];
+
+function say(text, isError = false) {
+  $('message').textContent = text;
+  $('message').className = isError ? 'error' : '';
 }
 
-async function describeFailure(res) {
-  try {
-    const body = await res.json();
-    return `${res.status}: ${body.message ?? res.statusText}`;
-  } catch {
-    return `${res.status} ${res.statusText}`;
+function showError({ text, needsLogin }) {
+  say(text, true);
+  if (needsLogin && view.info) {
+    $('login-form').hidden = false;
+    $('login-form').classList.add('wanted');
+    $('token').focus();
   }
 }
 
-async function readLines(res, onLine, signal) {
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  while (!signal.aborted) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      onLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-  }
+function resetPanes() {
+  clearLogs(NO_POD);
+  closeTerminal(NO_TERMINAL);
 }
 
-const pods = new Map();
-function renderPods() {
-  const body = $('pods').tBodies[0];
-  body.replaceChildren(
-    ...[...pods.values()].map((pod) => {
-      const row = document.createElement('tr');
-      row.className = pod.metadata.name === selectedPod ? 'selected' : '';
-      for (const text of [pod.metadata.name, pod.status?.phase ?? '', pod.spec?.nodeName ?? '']) {
-        const cell = document.createElement('td');
-        cell.textContent = text;
-        row.append(cell);
-      }
-      row.onclick = () => selectPod(pod.metadata.name);
-      return row;
-    }),
-  );
+async function loadNamespaces(info, signal) {
+  const fallback = info.namespace ?? 'default';
+  const res = await tryFetch(`/clusters/${encodeURIComponent(info.name)}/api/v1/namespaces`, { signal }).catch(() => undefined);
+  const names = res?.ok ? ((await res.json()).items ?? []).map((ns) => ns.metadata.name) : [];
+  await res?.body?.cancel().catch(() => {});
+  if (!names.includes(fallback)) names.unshift(fallback);
+  return { names: names.sort(), selected: fallback };
 }
 
-async function watchPods(signal) {
-  pods.clear();
-  renderPods();
-  const res = await fetch(`/clusters/${cluster}/api/v1/namespaces/${namespace}/pods?watch=1`, { signal });
-  if (!res.ok) return status(await describeFailure(res), true);
-  status(`watching pods of ${cluster}`);
-  await readLines(res, (line) => {
-    const event = JSON.parse(line);
-    if (event.type === 'DELETED') pods.delete(event.object.metadata.name);
-    else if (event.type === 'ADDED' || event.type === 'MODIFIED') pods.set(event.object.metadata.name, event.object);
-    renderPods();
-  }, signal);
+function showNamespace(namespace) {
+  view.aborter.abort();
+  view = { ...view, namespace, pod: '', aborter: new AbortController() };
+  resetPanes();
+  const { info, aborter } = view;
+  say(`Loading the pods of "${info.name}"...`);
+  view.pods = watchPods({
+    cluster: info.name,
+    namespace,
+    signal: aborter.signal,
+    selected: () => view.pod,
+    onSelect: selectPod,
+    onError: (why) => aborter.signal.aborted || showError(why),
+    onReady: () => {
+      if (aborter.signal.aborted) return;
+      $('login-form').classList.remove('wanted');
+      say(`Showing namespace "${namespace}" of "${info.name}"${info.needsUserToken ? ' as the user of your token' : ''}.`);
+    },
+  });
 }
 
-async function followLogs(pod, signal) {
-  $('logs').textContent = '';
-  $('log-pod').textContent = pod;
-  const res = await fetch(`/clusters/${cluster}/api/v1/namespaces/${namespace}/pods/${pod}/log?follow=true&tailLines=50`, { signal });
-  if (!res.ok) return ($('logs').textContent = await describeFailure(res));
-  await readLines(res, (line) => ($('logs').textContent += `${line}\n`), signal);
+async function selectCluster(name) {
+  const info = clusters.find((c) => c.name === name);
+  view.aborter.abort();
+  view = { info, namespace: '', pod: '', aborter: new AbortController(), pods: undefined };
+  resetPanes();
+  $('pods').tBodies[0].replaceChildren();
+  $('auth-info').textContent = `"${info.name}" (API server ${info.serverHost}): ${describeAuth(info)}.`;
+  $('login-form').hidden = !info.needsUserToken;
+  $('login-form').classList.remove('wanted');
+  $('login-cluster').textContent = info.name;
+  $('login-hint').textContent = info.loginHint ?? '';
+  const { signal } = view.aborter;
+  const { names, selected } = await loadNamespaces(info, signal);
+  if (signal.aborted) return;
+  $('namespace').replaceChildren(...names.map((ns) => new Option(ns, ns, false, ns === selected)));
+  showNamespace(selected);
 }
 
 function selectPod(name) {
-  selectedPod = name;
-  renderPods();
-  followLogs(name, aborter.signal).catch(() => {});
+  if (view.pod === name) return;
+  view.pod = name;
+  view.pods?.render();
+  closeTerminal(`Press Open terminal for a shell in ${name}.`);
+  followLogs({ cluster: view.info.name, namespace: view.namespace, pod: name, onError: showError });
 }
 
-function runExec(command) {
-  if (!selectedPod) return ($('exec').textContent = 'select a pod first');
-  const params = new URLSearchParams({ stdout: 'true', stderr: 'true' });
-  for (const part of command.trim().split(/\s+/)) params.append('command', part);
-  const url = `${location.origin.replace(/^http/, 'ws')}/clusters/${cluster}/api/v1/namespaces/${namespace}/pods/${selectedPod}/exec?${params}`;
-  const ws = new WebSocket(url, ['v4.channel.k8s.io']);
-  ws.binaryType = 'arraybuffer';
-  $('exec').textContent = `$ ${command}\n`;
-  const decoder = new TextDecoder();
-  ws.onmessage = (event) => {
-    const bytes = new Uint8Array(event.data);
-    const text = decoder.decode(bytes.subarray(1));
-    if (bytes[0] === 3) {
-      const result = JSON.parse(text);
-      $('exec').textContent += result.status === 'Success' ? '\n[exit 0]' : `\n[${result.message}]`;
-    } else {
-      $('exec').textContent += text;
-    }
-  };
-  ws.onerror = () => ($('exec').textContent += '\n[the WebSocket was refused: log in to this cluster?]');
-}
-
-async function selectCluster(name, list) {
-  aborter.abort();
-  aborter = new AbortController();
-  cluster = name;
-  selectedPod = '';
-  const entry = list.find((c) => c.name === name);
-  namespace = entry?.namespace ?? 'default';
-  $('auth').hidden = entry?.authMode === 'cluster';
-  watchPods(aborter.signal).catch((error) => error.name !== 'AbortError' && status(String(error), true));
-}
-
-const list = await (await fetch('/api/clusters')).json();
-for (const c of list) $('cluster').append(new Option(`${c.name} (${c.authMode} credentials)`, c.name));
-$('cluster').onchange = () => selectCluster($('cluster').value, list);
-$('login').onclick = async () => {
-  await fetch(`/api/login/${cluster}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: $('token').value }) });
-  selectCluster(cluster, list);
-};
-$('logout').onclick = async () => {
-  await fetch(`/api/logout/${cluster}`, { method: 'POST' });
-  selectCluster(cluster, list);
-};
-$('exec-form').onsubmit = (event) => {
+async function logIn(event) {
   event.preventDefault();
-  runExec($('command').value);
-};
-selectCluster(list[0].name, list);
+  const cluster = view.info.name;
+  const res = await tryFetch(`/api/login/${encodeURIComponent(cluster)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: $('token').value }),
+  });
+  if (!res) return showError(explainNetworkError());
+  if (!res.ok) return showError({ text: (await res.json().catch(() => ({}))).message ?? `Logging in failed (${res.status}).`, needsLogin: true });
+  $('token').value = '';
+  await selectCluster(cluster);
+}
+
+async function logOut() {
+  const cluster = view.info.name;
+  await tryFetch(`/api/logout/${encodeURIComponent(cluster)}`, { method: 'POST' });
+  await selectCluster(cluster);
+}
+
+function toggleTerminal(event) {
+  event.preventDefault();
+  if (terminalOpen()) return closeTerminal(`Press Open terminal for a shell in ${view.pod}.`);
+  if (!view.pod) return closeTerminal(NO_TERMINAL);
+  openTerminal({ cluster: view.info.name, namespace: view.namespace, pod: view.pod, command: $('command').value || 'sh', onError: showError });
+}
+
+async function start() {
+  $('where').textContent = location.host;
+  resetPanes();
+  const res = await tryFetch('/api/clusters');
+  if (!res) return showError(explainNetworkError());
+  if (!res.ok) return showError(await explainResponse(res, 'dashboard'));
+  clusters = await res.json();
+  if (clusters.length === 0) return say('This dashboard has no clusters. Start it with a kubeconfig that has contexts (npm start -- --kubeconfig <file>).', true);
+  $('cluster').replaceChildren(...clusters.map((c) => new Option(`${c.name}: ${describeAuth(c)}`, c.name)));
+  $('cluster').onchange = () => selectCluster($('cluster').value);
+  $('namespace').onchange = () => showNamespace($('namespace').value);
+  $('login-form').onsubmit = logIn;
+  $('logout').onclick = logOut;
+  $('exec-form').onsubmit = toggleTerminal;
+  await selectCluster(clusters[0].name);
+}
+
+start().catch((error) => showError({ text: `The page failed to start: ${error.message}` }));
