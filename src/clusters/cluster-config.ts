@@ -136,6 +136,13 @@ export interface ClusterConfig {
    * contacted, for HTTP and upgrades alike; a denial answers `403`. Default: none.
    */
   policy?: Policy;
+  /**
+   * `'credential'`: an upgraded connection (exec, attach, port-forward, logs, watch) or an HTTP
+   * watch or followed log is closed once the credential it was opened with expires (a JWT's `exp`,
+   * an exec plugin's `expirationTimestamp`), half a second after; the client reconnects with a fresh
+   * one. Default `'unbounded'`: they last as long as the cluster keeps them.
+   */
+  upgradeLifetime?: 'credential' | 'unbounded';
 }
 
 /** Verification of user tokens and claim mapping for `authMode: 'impersonate'`. */
@@ -194,6 +201,7 @@ export interface ValidatedCluster {
   readonly sessionProvider: string | undefined;
   /** The cluster's own `policy`, compiled. */
   readonly policy: CompiledPolicy | undefined;
+  readonly upgradeLifetime: 'credential' | 'unbounded';
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster', 'impersonate'];
@@ -356,7 +364,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
   if (typeof config.name !== 'string') throw new InvalidOptionError(`${where}.name must be a string`);
   checkKnownOptions(
     config,
-    ['name', 'server', 'ca', 'tlsServerName', 'insecureSkipTLSVerify', 'credentials', 'authMode', 'impersonate', 'context', 'impersonation', 'sessionProvider', 'policy'],
+    ['name', 'server', 'ca', 'tlsServerName', 'insecureSkipTLSVerify', 'credentials', 'authMode', 'impersonate', 'context', 'impersonation', 'sessionProvider', 'policy', 'upgradeLifetime'],
     `${where} ("${config.name}")`,
   );
   const nameProblem = clusterNameProblem(config.name);
@@ -417,6 +425,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
   if (config.sessionProvider !== undefined && (typeof config.sessionProvider !== 'string' || config.sessionProvider === '')) {
     throw new InvalidOptionError(`${where}.sessionProvider must be the name of an oidcSessions provider`);
   }
+  if (![undefined, 'credential', 'unbounded'].includes(config.upgradeLifetime)) throw new InvalidOptionError(`${where}.upgradeLifetime must be 'credential' or 'unbounded'`);
   return {
     name: config.name,
     server,
@@ -429,6 +438,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
     impersonation,
     sessionProvider: config.sessionProvider,
     policy: config.policy === undefined ? undefined : validatePolicy(config.policy, `${where}.policy`),
+    upgradeLifetime: config.upgradeLifetime ?? 'unbounded',
   };
 }
 

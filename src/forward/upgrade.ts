@@ -96,17 +96,19 @@ export function createUpgradeForwarder(cluster: ValidatedCluster, agent: Agent, 
       upstream.pipe(socket);
       socket.pipe(upstream);
       let closed = false;
-      const close = () => {
+      const close = (by: 'client' | 'cluster') => {
         if (closed) return;
         closed = true;
         socket.destroy();
         upstream.destroy();
-        observer.closed(exchange, socket);
+        observer.closed(exchange, socket, by);
       };
-      socket.on('error', close);
-      upstream.on('error', close);
-      socket.once('close', close);
-      upstream.once('close', close);
+      const byClient = () => close('client');
+      const byCluster = () => close('cluster');
+      socket.on('error', byClient);
+      upstream.on('error', byCluster);
+      socket.once('close', byClient);
+      upstream.once('close', byCluster);
       const protocol: string | undefined = response.headers['sec-websocket-protocol'];
       observer.opened(exchange, socket, protocol);
     });
