@@ -217,11 +217,12 @@ describe('drain()', () => {
   });
 
   it('refuses options out of range, naming them', async () => {
-    await withProxy('undici', async (host) => {
+    await withProxy('undici', (host) => {
       expect(() => host.proxy.drain({ graceMs: -1 })).toThrow(/graceMs/);
       expect(() => host.proxy.drain({ graceMs: Number.NaN })).toThrow(/graceMs/);
       expect(() => host.proxy.drain({ graceMs: 1_000, watchSpreadMs: 2_000 })).toThrow(/watchSpreadMs/);
       expect(() => host.proxy.drain('soon' as never)).toThrow(/drain\(\)/);
+      return Promise.resolve();
     });
   });
 });

@@ -26,8 +26,8 @@ async function probed(options: Partial<ClusterProxyOptions> = {}): Promise<Proxy
   const listeners = host.server.listeners('request') as ((req: unknown, res: unknown) => void)[];
   host.server.removeAllListeners('request');
   host.server.on('request', (req: { url?: string }, res) => {
-    if (req.url === '/readyz') host.proxy.readiness(req as never, res as never);
-    else if (req.url === '/livez') host.proxy.liveness(req as never, res as never);
+    if (req.url === '/readyz') host.proxy.readiness(req as never, res);
+    else if (req.url === '/livez') host.proxy.liveness(req as never, res);
     else for (const listener of listeners) listener(req, res);
   });
   return Object.assign(host, {
