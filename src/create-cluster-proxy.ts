@@ -11,6 +11,9 @@ import { createHandlers } from './pipeline/handler.ts';
 import { createForwardObserver } from './pipeline/observer.ts';
 import { createPrepare } from './pipeline/prepare.ts';
 import { createUpstreamRegistry } from './pipeline/upstreams.ts';
+import { createConnections } from './lifecycle/connections.ts';
+import { createDrain, type DrainOptions } from './lifecycle/drain.ts';
+import { createProbes, watchResolverHealth, type ProbeHandler } from './lifecycle/readiness.ts';
 import { createTokenCache } from './tokens/cached-token.ts';
 
 /**
@@ -31,7 +34,19 @@ export interface ClusterProxy {
   setTokenCookie(res: ServerResponse, cluster: string, token: string, options?: Pick<TokenCookieOptions, 'secure' | 'maxAgeSeconds'>): void;
   /** {@link clearClusterTokenCookie} with this proxy's `mountPath` and `tokenCookie`. */
   clearTokenCookie(res: ServerResponse, cluster: string, options?: Pick<TokenCookieOptions, 'secure'>): void;
-  /** Detaches from attached servers, closes every upgraded connection and every connection to the clusters; later requests get `503`. */
+  /**
+   * Winds the proxy down for a rollout: new requests and upgrades get `503` with `Retry-After`,
+   * requests in flight finish, watches and followed logs end spread over `watchSpreadMs` (their
+   * clients re-watch elsewhere), exec/attach/port-forward close when `graceMs` is over. Resolves
+   * once everything is closed; a second call returns the same promise. See docs/operations.md.
+   * @throws {InvalidOptionError} for an option out of range.
+   */
+  drain(options?: DrainOptions): Promise<void>;
+  /** Readiness probe handler: `200`/`503` with `{ ready, checks: { draining, tokenStore, resolver } }`. */
+  readonly readiness: ProbeHandler;
+  /** Liveness probe handler: `200` while the event loop answers. */
+  readonly liveness: ProbeHandler;
+  /** Closes at once what a drain would wind down (cutting a drain under way short); later requests get `503`. */
   close(): Promise<void>;
   /** The same as {@link ClusterProxy.close}, for `await using proxy = createClusterProxy(...)`. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -47,10 +62,10 @@ export interface ClusterProxy {
 export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   const resolved = resolveOptions(options);
   const { emitter, logger, mountPrefix, mountPath, resolver } = resolved;
-  let closed = false;
   const answers = createAnswers(emitter, logger);
   const deadlines = createDeadlines();
-  const { observer, closeUpgraded } = createForwardObserver({ emitter, answers, sessions: resolved.sessions, now: resolved.now });
+  const connections = createConnections(resolved.now);
+  const observer = createForwardObserver({ emitter, answers, sessions: resolved.sessions, now: resolved.now, connections });
   const registry = createUpstreamRegistry(resolver, {
     tokenCache: createTokenCache(resolved.tokenStore, resolved.now),
     tokenStore: resolved.tokenStore,
@@ -64,24 +79,26 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     deadlines,
   });
   const prepare = createPrepare(resolved, registry);
-  const handlers = createHandlers({ mountPrefix, mountPath, prepare, answers, emitter, logger, closed: () => closed });
+  const down = createDrain({
+    connections,
+    async release() {
+      unsubscribe?.();
+      resolver.close?.();
+      attachments.detachAll();
+      deadlines.close();
+      await registry.close();
+    },
+  });
+  const handlers = createHandlers({ mountPrefix, mountPath, prepare, answers, emitter, logger, closed: down.draining, track: connections.request });
   const attachments = createAttachments(mountPrefix, mountPath, handlers.upgrade);
+  const health = watchResolverHealth();
   const unsubscribe = resolver.subscribe?.((event) => {
+    health.listen(event);
     if (event.type !== 'error') return;
     if (emitter.has('resolverError')) emitter.emit('resolverError', { error: event.error });
     else logger.error(`kube-cluster-proxy: ${event.error.message}`);
   });
-
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    unsubscribe?.();
-    resolver.close?.();
-    attachments.detachAll();
-    closeUpgraded();
-    deadlines.close();
-    await registry.close();
-  };
+  const probes = createProbes({ draining: down.draining, tokenStore: resolved.tokenStore, resolver, resolverFatal: health.fatal });
   const cookie = { mountPath, cookieName: resolved.tokenCookie };
   return Object.assign(handlers.http, {
     upgrade: handlers.upgrade,
@@ -91,8 +108,11 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     setTokenCookie: (res: ServerResponse, cluster: string, token: string, o?: Pick<TokenCookieOptions, 'secure' | 'maxAgeSeconds'>) =>
       setClusterTokenCookie(res, cluster, token, { ...o, ...cookie }),
     clearTokenCookie: (res: ServerResponse, cluster: string, o?: Pick<TokenCookieOptions, 'secure'>) => clearClusterTokenCookie(res, cluster, { ...o, ...cookie }),
-    close,
-    [Symbol.asyncDispose]: close,
+    drain: down.drain,
+    readiness: probes.readiness,
+    liveness: probes.liveness,
+    close: down.close,
+    [Symbol.asyncDispose]: down.close,
     mountPath,
   });
 }

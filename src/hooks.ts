@@ -37,6 +37,13 @@ export interface ProxyResponseEvent extends ProxyEvent {
   durationMs: number;
 }
 
+/**
+ * Why a long-lived connection ended: the client or the cluster closed it, a drain ended it
+ * (`'drain'`), its credential expired (`'lifetime'`), its login session ended (`'logout'`), or the
+ * proxy closed without a grace (`'shutdown'`).
+ */
+export type CloseReason = 'client' | 'cluster' | 'drain' | 'lifetime' | 'logout' | 'shutdown';
+
 /** An upgraded connection opened (`101` relayed) or closed. */
 export interface UpgradeEvent extends ProxyEvent {
   phase: 'open' | 'close';
@@ -44,6 +51,15 @@ export interface UpgradeEvent extends ProxyEvent {
   protocol: string | undefined;
   /** For `'close'`: how long the connection lived, in milliseconds. */
   durationMs: number;
+  /** For `'close'`: why it ended (see {@link CloseReason}); `undefined` for `'open'`. */
+  reason: CloseReason | undefined;
+}
+
+/** An HTTP watch or followed log ended. */
+export interface StreamEndEvent extends ProxyEvent {
+  /** How long it streamed, from the request, in milliseconds. */
+  durationMs: number;
+  reason: CloseReason;
 }
 
 /** An error the proxy answered with a `Status`. */
@@ -67,6 +83,8 @@ export interface ClusterProxyHooks {
   proxyRes?: (event: ProxyResponseEvent) => void;
   /** When an upgraded connection opens or closes. */
   upgrade?: (event: UpgradeEvent) => void;
+  /** When an HTTP watch or followed log ends, with the reason. */
+  streamEnd?: (event: StreamEndEvent) => void;
   /** When the proxy answers with an error of its own. */
   error?: (event: ProxyErrorEvent) => void;
   /**
@@ -82,7 +100,7 @@ export type Logger = Pick<Console, 'warn' | 'error'>;
 type HookName = keyof ClusterProxyHooks;
 type EventOf<K extends HookName> = Parameters<NonNullable<ClusterProxyHooks[K]>>[0];
 
-const HOOK_NAMES: readonly HookName[] = ['proxyReq', 'proxyRes', 'upgrade', 'error', 'resolverError'];
+const HOOK_NAMES: readonly HookName[] = ['proxyReq', 'proxyRes', 'upgrade', 'streamEnd', 'error', 'resolverError'];
 
 function isHookList(on: ClusterProxyHooks | readonly ClusterProxyHooks[]): on is readonly ClusterProxyHooks[] {
   return Array.isArray(on);

@@ -19,7 +19,11 @@ export type {
   ProxyErrorEvent,
   RequestIdentity,
   UpgradeEvent,
+  StreamEndEvent,
+  CloseReason,
 } from './hooks.ts';
+export type { DrainOptions } from './lifecycle/drain.ts';
+export type { ReadinessReport, ProbeHandler } from './lifecycle/readiness.ts';
 export type { ForwardEngine } from './forward/http-forwarder.ts';
 export type { ClusterInfo } from './clusters/cluster-info.ts';
 export type {

@@ -67,7 +67,9 @@ let stopping: Promise<void> | undefined;
 function stop(): Promise<void> {
   stopping ??= (async () => {
     rmSync(caFile, { force: true });
-    await proxy.close();
+    // A rollout: new requests get 503 (a load balancer tries another replica), watches end spread
+    // over the first half of the grace so that browsers re-watch elsewhere, then the rest closes.
+    await proxy.drain({ graceMs: Number(process.env.DRAIN_MS ?? 3_000) });
     for (const s of [server, tlsServer]) {
       s.closeAllConnections();
       s.close();
@@ -79,7 +81,7 @@ function stop(): Promise<void> {
 
 async function exitAfterStop(code: number): Promise<never> {
   // A stuck close must not keep a stopped dashboard alive: give it a few seconds, then leave.
-  setTimeout(() => process.exit(code), 5000).unref();
+  setTimeout(() => process.exit(code), Number(process.env.DRAIN_MS ?? 3_000) + 5_000).unref();
   await stop().catch((error: unknown) => console.error(`while stopping: ${String(error)}`));
   process.exit(code);
 }

@@ -78,6 +78,13 @@ export interface ClusterConfig {
    * contacted, for HTTP and upgrades alike; a denial answers `403`. Default: none.
    */
   policy?: Policy;
+  /**
+   * `'credential'`: an upgraded connection (exec, attach, port-forward, logs, watch) or an HTTP
+   * watch or followed log is closed once the credential it was opened with expires (a JWT's `exp`,
+   * an exec plugin's `expirationTimestamp`), half a second after; the client reconnects with a fresh
+   * one. Default `'unbounded'`: they last as long as the cluster keeps them.
+   */
+  upgradeLifetime?: 'credential' | 'unbounded';
 }
 
 
@@ -109,6 +116,7 @@ export interface ValidatedCluster {
   readonly sessionProvider: string | undefined;
   /** The cluster's own `policy`, compiled. */
   readonly policy: CompiledPolicy | undefined;
+  readonly upgradeLifetime: 'credential' | 'unbounded';
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster', 'impersonate'];
@@ -127,6 +135,7 @@ const CLUSTER_OPTIONS: readonly (keyof ClusterConfig)[] = [
   'impersonation',
   'sessionProvider',
   'policy',
+  'upgradeLifetime',
 ];
 
 /**
@@ -222,6 +231,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
   if (config.sessionProvider !== undefined && (typeof config.sessionProvider !== 'string' || config.sessionProvider === '')) {
     throw new InvalidOptionError(`${where}.sessionProvider must be the name of an oidcSessions provider`);
   }
+  if (![undefined, 'credential', 'unbounded'].includes(config.upgradeLifetime)) throw new InvalidOptionError(`${where}.upgradeLifetime must be 'credential' or 'unbounded'`);
   return {
     name: config.name,
     server,
@@ -234,6 +244,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
     impersonation,
     sessionProvider: config.sessionProvider,
     policy: config.policy === undefined ? undefined : validatePolicy(config.policy, `${where}.policy`),
+    upgradeLifetime: config.upgradeLifetime ?? 'unbounded',
   };
 }
 

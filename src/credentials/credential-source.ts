@@ -14,6 +14,8 @@ export interface ClientCertificate {
 export interface ObtainedCredential {
   token?: string;
   certificate?: ClientCertificate;
+  /** When it expires, in milliseconds since the epoch, when the source says (an exec plugin's `expirationTimestamp`). */
+  expiresAt?: number;
 }
 
 /** The cluster's own credentials, ready for use by the pipeline. */

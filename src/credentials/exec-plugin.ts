@@ -12,6 +12,8 @@ interface StoredCredential {
   token?: string;
   cert?: string;
   key?: string;
+  /** `expirationTimestamp` in milliseconds since the epoch, for `upgradeLifetime: 'credential'`. */
+  expiresAt?: number;
 }
 
 /**
@@ -49,15 +51,15 @@ export function createExecCredentialSource(
       // The certificate could not be presented, and the request would go out anonymous.
       throw new InvalidExecCredentialError('status.clientCertificateData needs an https: server');
     }
-    const stored: StoredCredential = { token: result.token, cert: result.certificate?.cert, key: result.certificate?.key };
+    const stored: StoredCredential = { token: result.token, cert: result.certificate?.cert, key: result.certificate?.key, expiresAt: result.expiresAt?.getTime() };
     return { token: JSON.stringify(stored), expiresAt: result.expiresAt };
   }
 
   function decode(stored: string): ObtainedCredential {
     // One object per credential: parsed once, not per request.
     if (decoded?.stored !== stored) {
-      const { token, cert, key } = JSON.parse(stored) as StoredCredential;
-      decoded = { stored, credential: { token, certificate: cert !== undefined && key !== undefined ? { cert, key } : undefined } };
+      const { token, cert, key, expiresAt } = JSON.parse(stored) as StoredCredential;
+      decoded = { stored, credential: { token, certificate: cert !== undefined && key !== undefined ? { cert, key } : undefined, expiresAt } };
     }
     return decoded.credential;
   }

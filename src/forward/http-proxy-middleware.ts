@@ -56,6 +56,14 @@ export function createHttpProxyMiddlewareForwarder(
           // upstream's: say "close" here when the client asked for it.
           if (exchange?.clientCloses) proxyRes.headers.connection = 'close';
           if (exchange) observer.response(exchange, proxyRes.statusCode ?? 0);
+          if (exchange?.streaming) {
+            observer.streamStarted(exchange, res, () => {
+              proxyRes.unpipe(res);
+              proxyRes.on('error', () => {});
+              proxyRes.destroy();
+              res.end();
+            });
+          }
         });
         server.on('error', (error, req, res) => {
           const exchange = req && (req as Tagged)[EXCHANGE];

@@ -77,15 +77,26 @@ export function createUndiciForwarder(
           // Streams are written through as they arrive.
           res.flushHeaders();
           res.on('drain', () => c.resume());
+          if (exchange.streaming) {
+            observer.streamStarted(exchange, res, () => {
+              if (done) return;
+              finish();
+              c.abort(new Error('the proxy ended the stream'));
+              res.end();
+            });
+          }
         },
         onResponseData(c, chunk) {
+          if (done) return;
           if (!res.write(chunk)) c.pause();
         },
         onResponseEnd() {
+          if (done) return;
           finish();
           res.end();
         },
         onResponseError(_c, error) {
+          if (done) return; // the proxy ended the stream itself
           finish();
           if (res.headersSent) res.destroy(); // a cut stream, never a truncated body passed off as complete
           else observer.failure(exchange, error, res);

@@ -12,8 +12,14 @@ export interface ForwardObserver {
   response(exchange: Exchange, statusCode: number): void;
   /** The cluster switched protocols; `socket` (the client's) is now piped to it. */
   opened(exchange: Exchange, socket: Duplex, protocol: string | undefined): void;
-  /** An upgraded connection ended. */
-  closed(exchange: Exchange, socket: Duplex): void;
+  /** An upgraded connection ended; `by` is the side that closed or reset it. */
+  closed(exchange: Exchange, socket: Duplex, by: 'client' | 'cluster'): void;
+  /**
+   * A watch or followed log started streaming to `response`. `end` finishes the response cleanly
+   * (the chunked terminator, so that the client re-watches) and cancels the cluster's side; the
+   * proxy calls it to drain or when the credential expired.
+   */
+  streamStarted(exchange: Exchange, response: ServerResponse, end: () => void): void;
   /**
    * The exchange failed before the cluster answered: `client` still awaits an answer (a response
    * whose headers may already be sent, which is then cut, or an upgrade's raw socket).

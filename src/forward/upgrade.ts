@@ -41,17 +41,19 @@ function pipeSockets(socket: Duplex, upstream: Duplex, exchange: Exchange, obser
   upstream.pipe(socket);
   socket.pipe(upstream);
   let closed = false;
-  const close = () => {
+  const close = (by: 'client' | 'cluster') => {
     if (closed) return;
     closed = true;
     socket.destroy();
     upstream.destroy();
-    observer.closed(exchange, socket);
+    observer.closed(exchange, socket, by);
   };
-  socket.on('error', close);
-  upstream.on('error', close);
-  socket.once('close', close);
-  upstream.once('close', close);
+  const byClient = () => close('client');
+  const byCluster = () => close('cluster');
+  socket.on('error', byClient);
+  upstream.on('error', byCluster);
+  socket.once('close', byClient);
+  upstream.once('close', byCluster);
 }
 
 /** Relays the cluster's refusal of an upgrade (a `401` Status, say) to the client, bounded. */

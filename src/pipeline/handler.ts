@@ -16,8 +16,10 @@ export interface HandlerDependencies {
   answers: Answers;
   emitter: HookEmitter;
   logger: Logger;
-  /** Whether `close()` was called: later requests are answered `503`. */
+  /** Whether the proxy drains or closed: later requests and upgrades are answered `503` with `Retry-After`. */
   closed(): boolean;
+  /** Counts an HTTP request under the mount path until its response closes (a drain waits for it). */
+  track(res: ServerResponse): void;
 }
 
 /**
@@ -72,6 +74,7 @@ export function createHandlers(deps: HandlerDependencies) {
       answers.fail(mistake, { method, upgrade: true, target }, res);
       return;
     }
+    if (!deps.closed()) deps.track(res);
     run(req, target, false, res, ({ route: r, exchange }) => r.http(req, res, exchange));
   }
 

@@ -1,6 +1,6 @@
-import type { Duplex } from 'node:stream';
 import type { ForwardObserver } from '../forward/observer.ts';
 import type { HookEmitter, ProxyEvent } from '../hooks.ts';
+import { kindOfUpgrade, type Connections } from '../lifecycle/connections.ts';
 import type { SessionTokenSource } from '../sessions/session-token-source.ts';
 import type { Answers } from './answer.ts';
 import type { Exchange } from './exchange.ts';
@@ -24,6 +24,7 @@ export interface ObserverDependencies {
   answers: Answers;
   sessions: SessionTokenSource | undefined;
   now: () => number;
+  connections: Connections;
 }
 
 /**
@@ -32,8 +33,7 @@ export interface ObserverDependencies {
  * connections tied to them, and failures answered by the one error mapper.
  */
 export function createForwardObserver(deps: ObserverDependencies) {
-  const { emitter, now } = deps;
-  const upgraded = new Set<Duplex>();
+  const { emitter, now, connections } = deps;
   const observer: ForwardObserver = {
     response(exchange, statusCode) {
       // Only while it is still the credential the cluster refused: a late 401 for a rotated token keeps its successor.
@@ -41,24 +41,25 @@ export function createForwardObserver(deps: ObserverDependencies) {
       if (emitter.has('proxyRes')) emitter.emit('proxyRes', { ...describeExchange(exchange), statusCode, durationMs: now() - exchange.startedAt });
     },
     opened(exchange, socket, protocol) {
-      upgraded.add(socket);
+      connections.opened(socket, { exchange, kind: kindOfUpgrade(exchange), end: () => socket.destroy() });
       if (exchange.session !== undefined) deps.sessions?.track(exchange.session, socket);
-      if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'open', protocol, durationMs: 0 });
+      if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'open', protocol, durationMs: 0, reason: undefined });
     },
-    closed(exchange, socket) {
-      upgraded.delete(socket);
-      if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'close', protocol: undefined, durationMs: now() - exchange.startedAt });
+    closed(exchange, socket, by) {
+      const reason = connections.closed(socket, by);
+      if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'close', protocol: undefined, durationMs: now() - exchange.startedAt, reason });
+    },
+    streamStarted(exchange, response, end) {
+      connections.opened(response, { exchange, kind: 'stream', end });
+      response.once('close', () => {
+        // Finished without the proxy ending it: the cluster ended the stream; cut short: the client left.
+        const reason = connections.closed(response, response.writableFinished ? 'cluster' : 'client');
+        if (emitter.has('streamEnd')) emitter.emit('streamEnd', { ...describeExchange(exchange), durationMs: now() - exchange.startedAt, reason });
+      });
     },
     failure(exchange, error, client) {
       deps.answers.fail(error, { method: exchange.method, upgrade: exchange.upgrade, exchange }, client);
     },
   };
-  return {
-    observer,
-    /** Closes every upgraded connection (the proxy is closing). */
-    closeUpgraded: (): void => {
-      for (const socket of upgraded) socket.destroy();
-      upgraded.clear();
-    },
-  };
+  return observer;
 }

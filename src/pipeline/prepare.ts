@@ -18,6 +18,7 @@ import type { Route } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';
 import type { SessionTokenSource } from '../sessions/session-token-source.ts';
 import type { Exchange } from './exchange.ts';
+import { credentialExpiry } from '../lifecycle/credential-lifetime.ts';
 import { decide } from '../policy/decide.ts';
 import { decideIdentity, identityHeaders, userOf, type DecidedIdentity, type VerifiedDecision } from './identity.ts';
 import { parseRequestInfo } from './request-info.ts';
@@ -180,6 +181,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
       startedAt: options.now(),
       session: found?.session,
       clientCloses: connectionTokens(headers.connection).has('close'),
+      credentialExpiresAt: credentialExpiry(decided.kind === 'cluster' ? undefined : found?.token.token, decided.kind === 'user' ? undefined : decided.credential),
     };
     return { exchange, route };
   };

@@ -30,7 +30,7 @@ function pipeline() {
     logger: { warn: () => {}, error: () => {} },
     engine: 'undici',
     policy: validatePolicy({ deny: [{ resources: ['secrets'], reason: 'no secrets' }] }, 'policy'),
-    observer: { response: () => {}, opened: () => {}, closed: () => {}, failure: () => {} },
+    observer: { response: () => {}, opened: () => {}, closed: () => {}, failure: () => {}, streamStarted: () => {} },
     deadlines: createDeadlines(),
   });
   const prepare = createPrepare(

@@ -19,7 +19,7 @@ function registry(resolve: (name: string) => ClusterConfig | undefined) {
       logger: { warn: (message: string) => warnings.push(message), error: () => {} },
       engine: 'undici',
       policy: undefined,
-      observer: { response: () => {}, opened: () => {}, closed: () => {}, failure: () => {} },
+      observer: { response: () => {}, opened: () => {}, closed: () => {}, streamStarted: () => {}, failure: () => {} },
       deadlines: createDeadlines(),
     },
   );
