@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateAuthority, startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
-import { requireKubectl, type KubectlResult } from './kubectl.ts';
+import { completion, requireKubectl, type KubectlResult } from './kubectl.ts';
 import { startProxyHost, type ProxyHost } from './servers.ts';
 
 /** One kubeconfig context: a server with its CA and the token kubectl sends. */
@@ -60,20 +60,7 @@ export class KubectlSandbox {
 
   /** Runs kubectl to completion (killed after `timeoutMs`, default 20 s). */
   run(context: string, args: readonly string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
-    return new Promise((resolve, reject) => {
-      const child = this.#spawn(context, args, options.env ?? {});
-      let stdout = '';
-      let stderr = '';
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin.end(options.input ?? '');
-    });
+    return completion(this.#spawn(context, args, options.env ?? {}), options.input, options.timeoutMs);
   }
 
   /** Starts a long-running kubectl (such as `get -w`), killed by `stop()` or after `timeoutMs` (default 30 s). */

@@ -34,6 +34,23 @@ export function requireKubectl(): string {
   return found;
 }
 
+/** Feeds `input` to a kubectl process and collects its output until it exits (killed after `timeoutMs`). */
+export function completion(child: ChildProcessWithoutNullStreams, input = '', timeoutMs = 20_000): Promise<KubectlResult> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
 export interface KubectlResult {
   readonly code: number | null;
   readonly stdout: string;
@@ -117,21 +134,7 @@ export async function startKubectlWorld(options: FakeClusterOptions = {}): Promi
       kc.setCurrentContext(name);
       return kc;
     },
-    run: (name, args, { env: extra, input } = {}) =>
-      new Promise((resolve, reject) => {
-        const child = start(name, args, extra);
-        let stdout = '';
-        let stderr = '';
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr });
-        });
-        child.stdin.end(input ?? '');
-      }),
+    run: (name, args, { env: extra, input } = {}) => completion(start(name, args, extra), input),
     close: async () => {
       await plain.close();
       await proxy.close();

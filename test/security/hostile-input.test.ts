@@ -1,8 +1,8 @@
 import { format } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxyHost, send, type HostKind, type ProxyHost } from '../helpers/servers.ts';
-import { CLUSTER_TOKEN, USER_TOKEN, fixedCorpus, randomCorpus, type Case, type ClusterName } from './corpus.ts';
-import { exchangeRaw, pool, startLoggingUpstream, type LoggingUpstream, type RawAnswer, type UpstreamRecord } from './harness.ts';
+import { CLUSTER_TOKEN, USER_TOKEN, fixedCorpus, randomCorpus, type Case, type ClusterName } from '../helpers/hostile-corpus.ts';
+import { exchangeRaw, pool, startLoggingUpstream, type LoggingUpstream, type RawAnswer, type UpstreamRecord } from '../helpers/raw-http.ts';
 
 const SEED = Number(process.env.HOSTILE_SEED ?? Date.now() % 1_000_000);
 const RANDOM_CASES = 300;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { send, startProxyHost, type ProxyHost } from '../helpers/servers.ts';
-import { exchangeRaw, startLoggingUpstream, type LoggingUpstream } from './harness.ts';
+import { exchangeRaw, startLoggingUpstream, type LoggingUpstream } from '../helpers/raw-http.ts';
 
 // The attack report's reproductions, each as it was sent, against the fake cluster over TLS.
 let fake: FakeCluster;

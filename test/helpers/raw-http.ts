@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { closeServer, listen } from '../helpers/servers.ts';
+import { closeServer, listen } from './servers.ts';
 
 /** What the upstream (the suite's own stand-in for a cluster) saw of one request. */
 export interface UpstreamRecord {

@@ -1,4 +1,4 @@
-import { random } from './harness.ts';
+import { random } from './raw-http.ts';
 
 /** The clusters of the suite's proxy: the cluster's own token, the user's, and user-then-cluster. */
 export type ClusterName = 'cc' | 'u' | 'ut';
