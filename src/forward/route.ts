@@ -10,6 +10,7 @@ import { createHttpProxyMiddlewareForwarder } from './http-proxy-middleware.ts';
 import { createUndiciForwarder } from './http-undici.ts';
 import type { ForwardObserver } from './observer.ts';
 import { createUpgradeForwarder } from './upgrade.ts';
+import { createUpstreamRequester, type RequestUpstream } from './upstream-request.ts';
 
 /**
  * The way to one cluster for one identity (the user's, or the cluster's own with its client
@@ -21,6 +22,8 @@ export interface Route {
   http(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void;
   /** Forwards a prepared upgrade. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, exchange: Exchange): void;
+  /** Sends a request of the proxy's own (a shared watch, a cache fill) over this route's connections. */
+  request: RequestUpstream;
   /** Closes idle connections and lets requests in flight finish (a replaced configuration). */
   retire(): void;
   /** Destroys every connection the route holds (upgraded sockets are not its own and stay). */
@@ -42,6 +45,7 @@ export function createRoute(cluster: ValidatedCluster, certificate: ClientCertif
   return {
     http: (req, res, exchange) => http.forward(req, res, exchange),
     upgrade,
+    request: createUpstreamRequester(cluster, upgradeAgent, deps.deadlines),
     retire() {
       http.retire();
       closeIdleSockets(upgradeAgent);
