@@ -134,7 +134,9 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     const who: VerifiedDecision = decision.kind === 'impersonate' ? { ...decision, verified: await decision.verifier.verify(decision.token.token) } : decision;
     const method = req.method ?? 'GET';
     const request = parseRequestInfo(method, target.path);
-    const user = userOf(who, cluster.name);
+    // Before the policy, whose rules on users and groups must see who the token is.
+    const reviewed = who.kind === 'user' && upstream.identify ? await upstream.identify(who.token.token) : undefined;
+    const user = userOf(who, cluster.name, reviewed);
     if (upstream.policy) {
       const verdict = await decide(upstream.policy, request, user, cluster.name);
       if (!verdict.allowed) {
