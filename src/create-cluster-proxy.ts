@@ -89,7 +89,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
       await registry.close();
     },
   });
-  const handlers = createHandlers({ mountPrefix, mountPath, prepare, answers, emitter, logger, closed: down.draining, track: connections.request });
+  const handlers = createHandlers({ mountPrefix, mountPath, prepare, answers, emitter, logger, tracing: resolved.tracing, closed: down.draining, track: connections.request });
   const attachments = createAttachments(mountPrefix, mountPath, handlers.upgrade);
   const health = watchResolverHealth();
   const unsubscribe = resolver.subscribe?.((event) => {

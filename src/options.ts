@@ -12,6 +12,8 @@ import { createHookEmitter, type ClusterProxyHooks, type HookEmitter, type Logge
 import { checkKnownOptions } from './known-options.ts';
 import type { SessionTokenSource } from './sessions/session-token-source.ts';
 import { memoryTokenStore } from './tokens/memory-token-store.ts';
+import { resolveTracing } from './tracing/open-telemetry.ts';
+import type { Tracing } from './tracing/request-trace.ts';
 import type { TokenStore } from './tokens/token-store.ts';
 
 /** Options of `createClusterProxy()`. */
@@ -59,6 +61,16 @@ export interface ClusterProxyOptions {
    * on top, and both must allow. Default: none (everything goes to the cluster, whose RBAC decides).
    */
   policy?: Policy;
+  /**
+   * OpenTelemetry tracing, on `@opentelemetry/api` (an optional peer dependency) and the tracer
+   * provider and propagator the host's SDK registers: a span per request with children for its
+   * steps, and the trace context sent to the cluster (`traceparent`), so that kube-apiserver joins
+   * the trace. See docs/observability.md.
+   * - `undefined` (the default): on when `@opentelemetry/api` is installed, else off at no cost;
+   * - `true`: on; construction throws when the package is not installed;
+   * - `false`: off: no span, and a client's `traceparent` goes to the cluster as it came.
+   */
+  tracing?: boolean;
   /** Where warnings and unexpected errors go. Default `console`. */
   logger?: Logger;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
@@ -90,6 +102,8 @@ export interface ResolvedOptions {
   policy: CompiledPolicy | undefined;
   now: () => number;
   sessions: SessionTokenSource | undefined;
+  /** Request tracing; `undefined` when off or `@opentelemetry/api` is not installed. */
+  tracing: Tracing | undefined;
 }
 
 /**
@@ -102,7 +116,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
   }
   checkKnownOptions(
     options,
-    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'logger', 'now'],
+    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'tracing', 'logger', 'now'],
     'createClusterProxy',
   );
   const mountPath = options.mountPath ?? DEFAULTS.mountPath;
@@ -162,6 +176,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
     emitter,
     logger,
     policy: options.policy === undefined ? undefined : validatePolicy(options.policy, 'policy'),
+    tracing: resolveTracing(options.tracing),
     now,
   };
 }

@@ -30,8 +30,8 @@ export function createAnswers(emitter: HookEmitter, logger: Logger) {
   }
 
   return {
-    /** Answers `client` with the failure's Status and reports it; never throws. */
-    fail(error: unknown, context: FailureContext, client: ServerResponse | Duplex): void {
+    /** Answers `client` with the failure's Status and reports it; never throws. Returns the error answered with. */
+    fail(error: unknown, context: FailureContext, client: ServerResponse | Duplex): ClusterProxyError {
       const proxyError = toProxyError(error, context);
       if (emitter.has('error')) {
         emitter.emit('error', {
@@ -50,6 +50,7 @@ export function createAnswers(emitter: HookEmitter, logger: Logger) {
         logger.error('kube-cluster-proxy: could not answer an error:', failed);
         client.destroy();
       }
+      return proxyError;
     },
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import type { CredentialSource, ObtainedCredential } from '../credentials/cluster-credentials.ts';
 import type { RequestIdentity } from '../hooks.ts';
+import type { RequestTrace } from '../tracing/request-trace.ts';
 import type { RequestInfo } from './request-info.ts';
 import type { UserInfo } from './user.ts';
 
@@ -42,4 +43,6 @@ export interface Exchange {
   readonly credentialExpiresAt: number | undefined;
   /** The client asked to close its connection after this request (`Connection: close`). */
   readonly clientCloses: boolean;
+  /** The request's trace, when tracing is on. */
+  readonly trace: RequestTrace | undefined;
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { NotAttachedError, ProxyClosedError } from '../errors.ts';
 import { connectionTokens } from '../forward/headers.ts';
 import type { HookEmitter, Logger } from '../hooks.ts';
+import type { Tracing } from '../tracing/request-trace.ts';
 import type { Answers } from './answer.ts';
 import { describeExchange } from './observer.ts';
 import type { Prepare, PreparedRequest } from './prepare.ts';
@@ -16,6 +17,8 @@ export interface HandlerDependencies {
   answers: Answers;
   emitter: HookEmitter;
   logger: Logger;
+  /** Request tracing, when on. */
+  tracing: Tracing | undefined;
   /** Whether the proxy drains or closed: later requests and upgrades are answered `503` with `Retry-After`. */
   closed(): boolean;
   /** Counts an HTTP request under the mount path until its response closes (a drain waits for it). */
@@ -41,12 +44,18 @@ export function createHandlers(deps: HandlerDependencies) {
 
   function run(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, client: ServerResponse | Duplex, forward: (prepared: PreparedRequest) => void): void {
     const context = { method: req.method ?? 'GET', upgrade, target };
+    const trace = deps.tracing?.start(req, client, target.cluster, target.path, upgrade);
     (async () => {
       if (deps.closed()) throw new ProxyClosedError('the cluster proxy is shutting down: try again, another replica may answer', { cluster: target.cluster });
-      const prepared = await deps.prepare(req, target, upgrade);
+      const prepared = await (trace ? trace.step('prepare', () => deps.prepare(req, target, upgrade, trace)) : deps.prepare(req, target, upgrade));
       if (emitter.has('proxyReq')) emitter.emit('proxyReq', describeExchange(prepared.exchange));
+      const { exchange } = prepared;
+      trace?.upstream(exchange.headers, exchange.cluster.server, exchange.method);
       forward(prepared);
-    })().catch((error: unknown) => answers.fail(error, context, client));
+    })().catch((error: unknown) => {
+      const answered = answers.fail(error, context, client);
+      trace?.answered(answered);
+    });
   }
 
   function http(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void {

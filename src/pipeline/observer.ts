@@ -36,11 +36,13 @@ export function createForwardObserver(deps: ObserverDependencies) {
   const { emitter, now, connections } = deps;
   const observer: ForwardObserver = {
     response(exchange, statusCode) {
+      exchange.trace?.upstreamAnswered(statusCode);
       // Only while it is still the credential the cluster refused: a late 401 for a rotated token keeps its successor.
       if (statusCode === 401 && exchange.credential) exchange.credentialSource?.rejected(exchange.credential);
       if (emitter.has('proxyRes')) emitter.emit('proxyRes', { ...describeExchange(exchange), statusCode, durationMs: now() - exchange.startedAt });
     },
     opened(exchange, socket, protocol) {
+      exchange.trace?.upstreamAnswered(101);
       connections.opened(socket, { exchange, kind: kindOfUpgrade(exchange), end: () => socket.destroy() });
       if (exchange.session !== undefined) deps.sessions?.track(exchange.session, socket);
       if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'open', protocol, durationMs: 0, reason: undefined });
@@ -58,7 +60,8 @@ export function createForwardObserver(deps: ObserverDependencies) {
       });
     },
     failure(exchange, error, client) {
-      deps.answers.fail(error, { method: exchange.method, upgrade: exchange.upgrade, exchange }, client);
+      const answered = deps.answers.fail(error, { method: exchange.method, upgrade: exchange.upgrade, exchange }, client);
+      exchange.trace?.answered(answered);
     },
   };
   return observer;

@@ -17,6 +17,7 @@ import { connectionTokens, hasRequestBody, upstreamRequestHeaders } from '../for
 import type { Route } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';
 import type { SessionTokenSource } from '../sessions/session-token-source.ts';
+import type { RequestTrace } from '../tracing/request-trace.ts';
 import type { Exchange } from './exchange.ts';
 import { credentialExpiry } from '../lifecycle/credential-lifetime.ts';
 import { decide } from '../policy/decide.ts';
@@ -109,7 +110,10 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     return credential;
   }
 
-  return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean): Promise<PreparedRequest> {
+  /** Runs a step in a span of its own when the request is traced. */
+  const step = <T>(trace: RequestTrace | undefined, name: string, run: () => Promise<T>): Promise<T> => (trace ? trace.step(name, run) : run());
+
+  return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, trace?: RequestTrace): Promise<PreparedRequest> {
     checkRequest(req, upgrade);
     const headers: IncomingHttpHeaders = req.headers;
     const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
@@ -135,7 +139,8 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     const method = req.method ?? 'GET';
     const request = parseRequestInfo(method, target.path);
     // Before the policy, whose rules on users and groups must see who the token is.
-    const reviewed = who.kind === 'user' && upstream.identify ? await upstream.identify(who.token.token) : undefined;
+    const { identify } = upstream;
+    const reviewed = who.kind === 'user' && identify ? await step(trace, 'identify', () => identify(who.token.token)) : undefined;
     const user = userOf(who, cluster.name, reviewed);
     if (upstream.policy) {
       const verdict = await decide(upstream.policy, request, user, cluster.name);
@@ -149,7 +154,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     if (who.kind === 'user') {
       decided = who;
     } else {
-      const credential = await obtain(who.credentials, cluster.name);
+      const credential = await step(trace, 'credentials', () => obtain(who.credentials, cluster.name));
       const source = who.credentials.kind;
       decided =
         who.kind === 'impersonate'
@@ -183,6 +188,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
       startedAt: options.now(),
       session: found?.session,
       clientCloses: connectionTokens(headers.connection).has('close'),
+      trace,
       credentialExpiresAt: credentialExpiry(decided.kind === 'cluster' ? undefined : found?.token.token, decided.kind === 'user' ? undefined : decided.credential),
     };
     return { exchange, route };
