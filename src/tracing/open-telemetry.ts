@@ -78,8 +78,13 @@ export function openTelemetryTracing(api: Api): Tracing {
       const nested = trace.getSpan(active) !== undefined;
       // Under the host's own server span, that span is the parent; else the client's traceparent is.
       const parent = nested ? active : propagation.extract(active, req.headers);
-      const attributes = requestAttributes(req, cluster, path, upgrade);
-      const server = tracer.startSpan(spanName(attributes), { kind: nested ? SpanKind.INTERNAL : SpanKind.SERVER, attributes }, parent);
+      const server = tracer.startSpan(`${TRACER_NAME} ${req.method ?? 'GET'}`, { kind: nested ? SpanKind.INTERNAL : SpanKind.SERVER }, parent);
+      // The request is read only for a span that records: the API without an SDK costs next to nothing.
+      if (server.isRecording()) {
+        const attributes = requestAttributes(req, cluster, path, upgrade);
+        server.setAttributes(attributes);
+        server.updateName(spanName(attributes));
+      }
       const serverContext = trace.setSpan(parent, server);
       let stepContext = serverContext;
       let upstream: Otel.Span | undefined;
