@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type * as Otel from '@opentelemetry/api';
-import { InvalidOptionError, statusOf, type ClusterProxyError } from '../errors.ts';
+import { ClusterProxyError, InvalidOptionError, statusOf } from '../errors.ts';
 import { parseRequestInfo } from '../pipeline/request-info.ts';
 import type { RequestTrace, Tracing } from './request-trace.ts';
 
@@ -115,7 +115,9 @@ export function openTelemetryTracing(api: Api): Tracing {
           try {
             return await run();
           } catch (error) {
-            span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message ?? String(error) });
+            // A refusal (401, policy 403) is the step's answer, not its failure.
+            if (error instanceof ClusterProxyError) fail(span, statusOf(error.code).code, error.code, error.message);
+            else fail(span, 500, error instanceof Error ? error.name : typeof error, 'unexpected error');
             throw error;
           } finally {
             stepContext = outer;

@@ -26,6 +26,14 @@ beforeAll(async () => {
     { ...fake.clusterConfig('users'), identify: 'self-subject-review' as const },
     { ...fake.clusterConfig('ro', { token: 'svc-token' }), policy: { readOnly: true } },
     { name: 'gone', server: goneUrl, credentials: { token: 'svc-token' } },
+    {
+      ...fake.clusterConfig('broken'),
+      credentials: {
+        getToken: () => {
+          throw new Error('vault sealed');
+        },
+      },
+    },
   ];
   host = await startProxyHost({ clusters });
   untraced = await startProxyHost({ clusters, tracing: false });
@@ -122,7 +130,18 @@ describe('tracing with @opentelemetry/api', () => {
     const denied = all.get('kube-cluster-proxy delete pods');
     expect(denied?.attributes).toMatchObject({ 'http.response.status_code': 403, 'error.type': 'ERR_POLICY_DENIED' });
     expect(denied?.status.code).toBe(SpanStatusCode.UNSET);
+    expect(all.get('prepare')).toMatchObject({ attributes: { 'error.type': 'ERR_POLICY_DENIED' }, status: { code: SpanStatusCode.UNSET } });
     expect(all.has('kube-cluster-proxy upstream DELETE')).toBe(false);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('marks the credentials step that failed', async () => {
+    const res = await send(`${host.url}/clusters/broken/version`);
+    expect(res.status).toBe(503);
+    const all = await spans(3);
+    expect(all.get('credentials')).toMatchObject({ attributes: { 'error.type': 'ERR_CREDENTIALS_UNAVAILABLE' }, status: { code: SpanStatusCode.ERROR } });
+    expect(parentOf(all.get('credentials'))).toBe(idOf(all.get('prepare')));
+    expect(all.get('kube-cluster-proxy get')).toMatchObject({ attributes: { 'http.response.status_code': 503 }, status: { code: SpanStatusCode.ERROR } });
     expect(fake.requests).toEqual([]);
   });
 
