@@ -11,6 +11,8 @@ import type { ForwardEngine } from './forward/http-forwarder.ts';
 import { createHookEmitter, type ClusterProxyHooks, type HookEmitter, type Logger } from './hooks.ts';
 import { checkKnownOptions } from './known-options.ts';
 import type { SessionTokenSource } from './sessions/session-token-source.ts';
+import { resolveLimitOptions, type LimitOptions, type ResolvedLimits } from './limits/limit-options.ts';
+import { resolveShareOptions, type ResolvedShare, type ShareOptions } from './share/share-options.ts';
 import { memoryTokenStore } from './tokens/memory-token-store.ts';
 import type { TokenStore } from './tokens/token-store.ts';
 
@@ -59,6 +61,16 @@ export interface ClusterProxyOptions {
    * on top, and both must allow. Default: none (everything goes to the cluster, whose RBAC decides).
    */
   policy?: Policy;
+  /**
+   * What requests of one identity share upstream: discovery from a cache, identical concurrent
+   * reads as one request (see `ShareOptions` and docs/sharing.md). Default: nothing shared.
+   */
+  share?: ShareOptions;
+  /**
+   * How many requests and streams may be in flight per user and per cluster; over a limit, `429`
+   * with `Retry-After` (see `LimitOptions` and docs/sharing.md). Default: no limit.
+   */
+  limits?: LimitOptions;
   /** Where warnings and unexpected errors go. Default `console`. */
   logger?: Logger;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
@@ -90,6 +102,8 @@ export interface ResolvedOptions {
   policy: CompiledPolicy | undefined;
   now: () => number;
   sessions: SessionTokenSource | undefined;
+  share: ResolvedShare;
+  limits: ResolvedLimits | undefined;
 }
 
 /**
@@ -102,7 +116,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
   }
   checkKnownOptions(
     options,
-    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'logger', 'now'],
+    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'share', 'limits', 'logger', 'now'],
     'createClusterProxy',
   );
   const mountPath = options.mountPath ?? DEFAULTS.mountPath;
@@ -162,6 +176,8 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
     emitter,
     logger,
     policy: options.policy === undefined ? undefined : validatePolicy(options.policy, 'policy'),
+    share: resolveShareOptions(options.share),
+    limits: resolveLimitOptions(options.limits),
     now,
   };
 }
