@@ -37,7 +37,7 @@ export function resolveLimitOptions(limits: unknown): ResolvedLimits | undefined
     const value = (limits as LimitOptions)[name];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 1_000_000_000) {
-      throw new InvalidOptionError(`limits.${name} must be a whole number of requests from 1 to 1000000000; got ${JSON.stringify(value) ?? String(value)}`);
+      throw new InvalidOptionError(`limits.${name} must be a whole number of requests from 1 to 1000000000; got ${JSON.stringify(value)}`);
     }
     resolved[name] = value;
   }

@@ -104,6 +104,8 @@ export function createResponseTee(maxBufferBytes: number, events: TeeEvents) {
   function writeHead(subscriber: Subscriber): void {
     if (!head || subscriber.res.headersSent) return;
     subscriber.res.writeHead(head.status, head.message, clientResponseHeaders(head.headers) as never);
+    // The headers go out now, as they would unshared, not with the first chunk of a slow body.
+    subscriber.res.flushHeaders();
   }
 
   return {

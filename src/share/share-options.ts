@@ -61,9 +61,14 @@ export const SHARE_DEFAULTS = {
 
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** A given value as a message shows it: JSON where it has one (`undefined` and functions have none). */
+function shown(value: unknown): string {
+  return JSON.stringify(value) ?? typeof value;
+}
+
 function positiveInteger(value: unknown, name: string, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidOptionError(`${name} must be a whole number from 1 to ${max}; got ${JSON.stringify(value) ?? String(value)}`);
+    throw new InvalidOptionError(`${name} must be a whole number from 1 to ${max}; got ${shown(value)}`);
   }
   return value;
 }
@@ -72,7 +77,7 @@ function part<T extends object>(value: unknown, name: string): T | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return {} as T;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(`${name} must be true, false or an object of settings; got ${JSON.stringify(value) ?? String(value)}`);
+    throw new InvalidOptionError(`${name} must be true, false or an object of settings; got ${shown(value)}`);
   }
   return value as T;
 }
@@ -89,7 +94,7 @@ export function resolveShareOptions(share: unknown): ResolvedShare {
   checkKnownOptions(share as ShareOptions, ['watches', 'discovery', 'reads'], 'share');
   const { watches, discovery, reads } = share as ShareOptions;
   if (watches !== undefined && typeof watches !== 'boolean' && (typeof watches !== 'object' || watches === null || Array.isArray(watches))) {
-    throw new InvalidOptionError(`share.watches must be true, false or an object of settings; got ${JSON.stringify(watches) ?? String(watches)}`);
+    throw new InvalidOptionError(`share.watches must be true, false or an object of settings; got ${shown(watches)}`);
   }
   const d = part<DiscoveryShareOptions>(discovery, 'share.discovery');
   if (d) checkKnownOptions(d, ['ttlMs', 'maxEntries', 'maxBodyBytes'], 'share.discovery');
