@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { createServer, request, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
+import { completion, requireKubectl } from '../helpers/kubectl.ts';
 import { closeServer, freePort, listen, send, startProxyHost, type ProxyHost } from '../helpers/servers.ts';
 
 // limits: short requests held in flight by an upstream that answers only when told to, streams
@@ -12,6 +14,8 @@ let slow: Server;
 let host: ProxyHost;
 /** Requests the slow upstream holds, answered by `releaseHeld()`. */
 const held: ServerResponse[] = [];
+/** Error codes the proxy answered with, from its `error` hook. */
+const answered: string[] = [];
 
 beforeAll(async () => {
   fake = await startFakeCluster({ name: 'limits', tokens: { 'svc-token': { user: 'dashboard', groups: ['system:masters'] } } });
@@ -29,6 +33,7 @@ beforeAll(async () => {
       { name: 'fake', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } },
     ],
     limits: { requestsPerUser: 2, watchesPerUser: 2, requestsPerCluster: 3 },
+    on: { error: (event) => answered.push(event.error.code) },
   });
 });
 afterAll(async () => {
@@ -132,6 +137,22 @@ describe('limits on short requests', () => {
     await hold('slow', 2);
     expectTooMany(await send(`${host.url}/clusters/slow/api/v1/namespaces/default/pods/x`), 'requestsPerUser');
     releaseHeld();
+  });
+});
+
+describe('a client that honours Retry-After', () => {
+  it('kubectl waits and retries a 429, then gets its answer', async () => {
+    const kubectl = requireKubectl();
+    await hold('slow', 2);
+    const refusedBefore = answered.filter((c) => c === 'ERR_TOO_MANY_REQUESTS').length;
+    const run = completion(spawn(kubectl, ['--server', host.url, 'get', '--raw', '/clusters/slow/api/v1/namespaces/default/pods/x', '-v=6'], { env: { ...process.env, KUBECONFIG: '/dev/null' } }), '', 20_000);
+    await until(() => answered.filter((c) => c === 'ERR_TOO_MANY_REQUESTS').length > refusedBefore);
+    releaseHeld();
+    const result = await run;
+    // kubectl's own log (-v=6): refused, told to wait 1 s, answered.
+    expect(result.stderr).toMatch(/GET \S+\/pods\/x 429 Too Many Requests[\s\S]*Retry-After 1s[\s\S]*GET \S+\/pods\/x 200 OK/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"status":"Success"');
   });
 });
 
