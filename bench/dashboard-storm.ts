@@ -7,7 +7,8 @@
  * Figures: the requests and bytes that reached the cluster, its watches, and the time until every
  * dashboard had its first watch event (and the median dashboard).
  *
- * `npm run bench` runs it after the forwarding figures (BENCH_DASHBOARDS, default 200); alone:
+ * `npm run bench` runs it after the forwarding figures (BENCH_DASHBOARDS, default 200;
+ * BENCH_STORM_LATENCY_MS, default 0, delays the upstream each way); alone:
  * `node --conditions=kcp-source bench/dashboard-storm.ts` prints its section of BENCHMARKS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,6 +29,7 @@ const WATCH = '/api/v1/namespaces/default/pods?watch=1';
 const BROWSER_CONNECTIONS = 6;
 /** Bound on one storm: a setup that leaves a dashboard without its page by then fails the run. */
 const STORM_TIMEOUT_MS = 120_000;
+const LATENCY_MS = Number(process.env.BENCH_STORM_LATENCY_MS ?? 0);
 
 export interface StormResult {
   name: string;
@@ -194,7 +196,7 @@ export function stormReport(results: StormResult[], dashboards: number): string 
 ${dashboards} dashboards open the same page at once through createClusterProxy (undici,
 authMode 'cluster'): ${DISCOVERY.map((p) => `\`${p}\``).join(', ')}, ${READS.map((p) => `\`${p}\``).join(' and ')},
 and \`${WATCH}\`; ${BROWSER_CONNECTIONS} connections per dashboard, as a browser has. The
-upstream counts what reached the cluster (bytes through a relay in front of it, TLS included);
+upstream counts what reached the cluster (bytes through a relay in front of it, TLS included${LATENCY_MS > 0 ? `, which delays every chunk by ${LATENCY_MS} ms each way` : ''});
 "first watch event" is from the start of the storm until a dashboard's watch delivered its first
 event. \`share.watches\` is ${SHARE_WATCHES ? 'on' : 'off: shared watches are not merged yet, so every dashboard keeps its own watch'}.
 

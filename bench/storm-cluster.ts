@@ -2,10 +2,11 @@
  * The upstream of the dashboard storm, in a process of its own: the fake cluster (TLS) behind a
  * TCP relay that counts the bytes each way, so that "upstream bytes" is what crossed the wire to
  * the proxy (TLS included). The fake serves pods and, through a CustomResourceDefinition, the
- * `events.k8s.io/v1` events a dashboard lists. Prints `{ url, ca, token }` as one JSON line; reads
+ * `events.k8s.io/v1` events a dashboard lists. BENCH_STORM_LATENCY_MS (default 0) delays every
+ * chunk the relay passes, each way, as a cluster across a network would. Prints `{ url, ca, token }` as one JSON line; reads
  * commands on stdin, one a line: `reset` (forget the counts), `stats` (print them as JSON).
  */
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { startFakeCluster } from 'kube-cluster-proxy/testing';
 
@@ -35,16 +36,25 @@ for (let i = 0; i < 50; i++) {
   });
 }
 
+const LATENCY_MS = Number(process.env.BENCH_STORM_LATENCY_MS ?? 0);
 const bytes = { fromCluster: 0, toCluster: 0 };
+
+/** Passes `from`'s bytes on to `to`, counted, each after LATENCY_MS (timers of one delay fire in order). */
+function relayed(from: Socket, to: Socket, count: (n: number) => void): void {
+  from.on('data', (chunk: Buffer) => {
+    count(chunk.length);
+    if (LATENCY_MS === 0) to.write(chunk);
+    else setTimeout(() => to.write(chunk), LATENCY_MS);
+  });
+}
 const relay = createServer((client) => {
   const server = connect(fake.port, '127.0.0.1');
-  client.on('data', (chunk: Buffer) => (bytes.toCluster += chunk.length));
-  server.on('data', (chunk: Buffer) => (bytes.fromCluster += chunk.length));
-  client.pipe(server).pipe(client);
-  const close = () => {
+  relayed(client, server, (n) => (bytes.toCluster += n));
+  relayed(server, client, (n) => (bytes.fromCluster += n));
+  const close = () => setTimeout(() => {
     client.destroy();
     server.destroy();
-  };
+  }, LATENCY_MS);
   client.on('error', close).on('close', close);
   server.on('error', close).on('close', close);
 });
