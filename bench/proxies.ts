@@ -5,7 +5,8 @@
  * - `bare-ejected`: the same without its default plugins (logging, error pages), its fastest form;
  * - `<engine>-cluster`: createClusterProxy with that engine, authMode 'cluster' (its own token);
  * - `<engine>-user`: the same in authMode 'user' (the client's token, in the Authorization header).
- * Reads the upstreams from BENCH_FAKE (JSON); prints `{ "url": ... }` as one line when listening.
+ * Reads the upstreams from BENCH_FAKE (JSON) and createClusterProxy's `share` option from BENCH_SHARE
+ * (JSON, default none); prints `{ "url": ... }` as one line when listening.
  */
 import { createServer } from 'node:http';
 import { Agent } from 'node:https';
@@ -16,6 +17,7 @@ import { createClusterProxy, type ClusterProxyOptions } from 'kube-cluster-proxy
 
 const fake = JSON.parse(process.env.BENCH_FAKE ?? '{}') as { url: string; ca: string; token: string; firehose: string };
 const setup = process.env.BENCH_SETUP ?? '';
+const share = process.env.BENCH_SHARE ? (JSON.parse(process.env.BENCH_SHARE) as ClusterProxyOptions['share']) : undefined;
 
 async function serve(app: express.Express, attach: (server: ReturnType<typeof createServer>) => void): Promise<string> {
   const server = createServer(app);
@@ -48,6 +50,7 @@ async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'c
   const app = express();
   const proxy = createClusterProxy({
     engine,
+    ...(share ? { share } : {}),
     clusters: [
       { name: 'bench', server: fake.url, ca: fake.ca, ...credentials },
       { name: 'firehose', server: fake.firehose, ...credentials },

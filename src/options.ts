@@ -11,6 +11,8 @@ import type { ForwardEngine } from './forward/http-forwarder.ts';
 import { createHookEmitter, type ClusterProxyHooks, type HookEmitter, type Logger } from './hooks.ts';
 import { checkKnownOptions } from './known-options.ts';
 import type { SessionTokenSource } from './sessions/session-token-source.ts';
+import { resolveLimitOptions, type LimitOptions, type ResolvedLimits } from './limits/limit-options.ts';
+import { resolveShareOptions, type ResolvedShare, type ShareOptions } from './share/share-options.ts';
 import { memoryTokenStore } from './tokens/memory-token-store.ts';
 import { resolveTracing } from './tracing/open-telemetry.ts';
 import type { Tracing } from './tracing/request-trace.ts';
@@ -71,6 +73,16 @@ export interface ClusterProxyOptions {
    * - `false`: off: no span, and a client's `traceparent` goes to the cluster as it came.
    */
   tracing?: boolean;
+  /**
+   * What requests of one identity share upstream: discovery from a cache, identical concurrent
+   * reads as one request (see `ShareOptions` and docs/sharing.md). Default: nothing shared.
+   */
+  share?: ShareOptions;
+  /**
+   * How many requests and streams may be in flight per user and per cluster; over a limit, `429`
+   * with `Retry-After` (see `LimitOptions` and docs/sharing.md). Default: no limit.
+   */
+  limits?: LimitOptions;
   /** Where warnings and unexpected errors go. Default `console`. */
   logger?: Logger;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
@@ -104,6 +116,8 @@ export interface ResolvedOptions {
   sessions: SessionTokenSource | undefined;
   /** Request tracing; `undefined` when off or `@opentelemetry/api` is not installed. */
   tracing: Tracing | undefined;
+  share: ResolvedShare;
+  limits: ResolvedLimits | undefined;
 }
 
 /**
@@ -116,7 +130,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
   }
   checkKnownOptions(
     options,
-    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'tracing', 'logger', 'now'],
+    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'tracing', 'share', 'limits', 'logger', 'now'],
     'createClusterProxy',
   );
   const mountPath = options.mountPath ?? DEFAULTS.mountPath;
@@ -177,6 +191,8 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
     logger,
     policy: options.policy === undefined ? undefined : validatePolicy(options.policy, 'policy'),
     tracing: resolveTracing(options.tracing),
+    share: resolveShareOptions(options.share),
+    limits: resolveLimitOptions(options.limits),
     now,
   };
 }

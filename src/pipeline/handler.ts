@@ -8,12 +8,15 @@ import type { Answers } from './answer.ts';
 import { describeExchange } from './observer.ts';
 import type { Prepare, PreparedRequest } from './prepare.ts';
 import { mountMismatch, parseClusterPath, routeNotFound, type ClusterRequestPath } from './route.ts';
+import type { Serve } from './serve.ts';
 
 /** What the request handlers need from the proxy. */
 export interface HandlerDependencies {
   mountPrefix: string;
   mountPath: string;
   prepare: Prepare;
+  /** Serves a prepared request: limits, sharing, then its route. */
+  serve: Serve;
   answers: Answers;
   emitter: HookEmitter;
   logger: Logger;
@@ -27,7 +30,7 @@ export interface HandlerDependencies {
 
 /**
  * The two entry points, HTTP and upgrade: each routes the target, runs the one preparation step
- * and hands the prepared request to its route's forwarder. Every refusal, synchronous or not,
+ * and hands the prepared request on to be served (limits, sharing, its route's forwarder). Every refusal, synchronous or not,
  * ends in the one error mapper.
  */
 export function createHandlers(deps: HandlerDependencies) {
@@ -84,7 +87,7 @@ export function createHandlers(deps: HandlerDependencies) {
       return;
     }
     if (!deps.closed()) deps.track(res);
-    run(req, target, false, res, ({ route: r, exchange }) => r.http(req, res, exchange));
+    run(req, target, false, res, (prepared) => deps.serve.http(req, res, prepared));
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -97,7 +100,7 @@ export function createHandlers(deps: HandlerDependencies) {
       answers.fail(routeNotFound(deps.mountPath), { method, upgrade: true }, socket);
       return;
     }
-    run(req, target, true, socket, ({ route: r, exchange }) => r.upgrade(req, socket, head, exchange));
+    run(req, target, true, socket, (prepared) => deps.serve.upgrade(req, socket, head, prepared));
   }
 
   return { http, upgrade };
