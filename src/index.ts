@@ -62,6 +62,7 @@ export {
   type OidcProviderOptions,
   type OidcSessions,
   type OidcSessionsOptions,
+  type SessionConnection,
   type SessionRouter,
   type SessionToken,
   type SessionTokenSource,
