@@ -64,6 +64,7 @@ export {
   type OidcProviderOptions,
   type OidcSessions,
   type OidcSessionsOptions,
+  type SessionConnection,
   type SessionRouter,
   type SessionToken,
   type SessionTokenSource,

@@ -30,7 +30,8 @@ export interface ObserverDependencies {
 /**
  * The observer every forwarder reports through, and the upgraded connections it saw open: hooks,
  * the cluster's `401` fed back to the credential source that was refused, sessions told of the
- * connections tied to them, and failures answered by the one error mapper.
+ * connections tied to them (upgrades and HTTP streams alike, which they end on logout), and
+ * failures answered by the one error mapper.
  */
 export function createForwardObserver(deps: ObserverDependencies) {
   const { emitter, now, connections } = deps;
@@ -44,7 +45,9 @@ export function createForwardObserver(deps: ObserverDependencies) {
     opened(exchange, socket, protocol) {
       exchange.trace?.upstreamAnswered(101);
       connections.opened(socket, { exchange, kind: kindOfUpgrade(exchange), end: () => socket.destroy() });
-      if (exchange.session !== undefined) deps.sessions?.track(exchange.session, socket);
+      if (exchange.session !== undefined) {
+        deps.sessions?.track(exchange.session, { end: (reason) => connections.end(socket, reason), onClose: (listener) => socket.once('close', listener) });
+      }
       if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'open', protocol, durationMs: 0, reason: undefined });
     },
     closed(exchange, socket, by) {
@@ -53,6 +56,9 @@ export function createForwardObserver(deps: ObserverDependencies) {
     },
     streamStarted(exchange, response, end) {
       connections.opened(response, { exchange, kind: 'stream', end });
+      if (exchange.session !== undefined) {
+        deps.sessions?.track(exchange.session, { end: (reason) => connections.end(response, reason), onClose: (listener) => response.once('close', listener) });
+      }
       response.once('close', () => {
         // Finished without the proxy ending it: the cluster ended the stream; cut short: the client left.
         const reason = connections.closed(response, response.writableFinished ? 'cluster' : 'client');
