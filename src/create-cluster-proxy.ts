@@ -14,6 +14,8 @@ import { createUpstreamRegistry } from './pipeline/upstreams.ts';
 import { createConnections } from './lifecycle/connections.ts';
 import { createDrain, type DrainOptions } from './lifecycle/drain.ts';
 import { createProbes, watchResolverHealth, type ProbeHandler } from './lifecycle/readiness.ts';
+import { createShareForward } from './share/share-forward.ts';
+import { createWatchHub } from './share/watch-hub.ts';
 import { createTokenCache } from './tokens/cached-token.ts';
 
 /**
@@ -79,9 +81,11 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     deadlines,
   });
   const prepare = createPrepare(resolved, registry);
+  const watchHub = resolved.share.watches ? createWatchHub({ settings: resolved.share.watches, observer }) : undefined;
   const down = createDrain({
     connections,
     async release() {
+      watchHub?.close();
       unsubscribe?.();
       resolver.close?.();
       attachments.detachAll();
@@ -89,7 +93,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
       await registry.close();
     },
   });
-  const handlers = createHandlers({ mountPrefix, mountPath, prepare, answers, emitter, logger, closed: down.draining, track: connections.request });
+  const handlers = createHandlers({ mountPrefix, mountPath, prepare, answers, emitter, logger, closed: down.draining, track: connections.request, forwardHttp: createShareForward(watchHub) });
   const attachments = createAttachments(mountPrefix, mountPath, handlers.upgrade);
   const health = watchResolverHealth();
   const unsubscribe = resolver.subscribe?.((event) => {

@@ -23,6 +23,7 @@ export type {
   CloseReason,
 } from './hooks.ts';
 export type { DrainOptions } from './lifecycle/drain.ts';
+export type { ShareOptions, SharedWatchesOptions } from './share/share-options.ts';
 export type { ReadinessReport, ProbeHandler } from './lifecycle/readiness.ts';
 export type { ForwardEngine } from './forward/http-forwarder.ts';
 export type { ClusterInfo } from './clusters/cluster-info.ts';

@@ -10,6 +10,7 @@ import { validatePolicy, type CompiledPolicy } from './policy/validate-policy.ts
 import type { ForwardEngine } from './forward/http-forwarder.ts';
 import { createHookEmitter, type ClusterProxyHooks, type HookEmitter, type Logger } from './hooks.ts';
 import { checkKnownOptions } from './known-options.ts';
+import { resolveShareOptions, type ResolvedShare, type ShareOptions } from './share/share-options.ts';
 import type { SessionTokenSource } from './sessions/session-token-source.ts';
 import { memoryTokenStore } from './tokens/memory-token-store.ts';
 import type { TokenStore } from './tokens/token-store.ts';
@@ -59,6 +60,11 @@ export interface ClusterProxyOptions {
    * on top, and both must allow. Default: none (everything goes to the cluster, whose RBAC decides).
    */
   policy?: Policy;
+  /**
+   * What identical requests of one identity share upstream (see docs/sharing.md), e.g.
+   * `{ watches: true }`: one upstream watch serves every identical watch. Default: nothing shared.
+   */
+  share?: ShareOptions;
   /** Where warnings and unexpected errors go. Default `console`. */
   logger?: Logger;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
@@ -90,6 +96,7 @@ export interface ResolvedOptions {
   policy: CompiledPolicy | undefined;
   now: () => number;
   sessions: SessionTokenSource | undefined;
+  share: ResolvedShare;
 }
 
 /**
@@ -102,7 +109,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
   }
   checkKnownOptions(
     options,
-    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'logger', 'now'],
+    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'share', 'logger', 'now'],
     'createClusterProxy',
   );
   const mountPath = options.mountPath ?? DEFAULTS.mountPath;
@@ -162,6 +169,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
     emitter,
     logger,
     policy: options.policy === undefined ? undefined : validatePolicy(options.policy, 'policy'),
+    share: resolveShareOptions(options.share),
     now,
   };
 }

@@ -6,6 +6,7 @@ import type { HookEmitter, Logger } from '../hooks.ts';
 import type { Answers } from './answer.ts';
 import { describeExchange } from './observer.ts';
 import type { Prepare, PreparedRequest } from './prepare.ts';
+import type { ForwardHttp } from '../share/share-forward.ts';
 import { mountMismatch, parseClusterPath, routeNotFound, type ClusterRequestPath } from './route.ts';
 
 /** What the request handlers need from the proxy. */
@@ -20,6 +21,8 @@ export interface HandlerDependencies {
   closed(): boolean;
   /** Counts an HTTP request under the mount path until its response closes (a drain waits for it). */
   track(res: ServerResponse): void;
+  /** Answers a prepared HTTP request: its route's forwarder, or what the proxy shares. */
+  forwardHttp: ForwardHttp;
 }
 
 /**
@@ -75,7 +78,7 @@ export function createHandlers(deps: HandlerDependencies) {
       return;
     }
     if (!deps.closed()) deps.track(res);
-    run(req, target, false, res, ({ route: r, exchange }) => r.http(req, res, exchange));
+    run(req, target, false, res, (prepared) => deps.forwardHttp(req, res, prepared));
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

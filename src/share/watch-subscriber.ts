@@ -1,0 +1,173 @@
+import type { ServerResponse } from 'node:http';
+import { clientResponseHeaders } from '../forward/headers.ts';
+import type { ForwardObserver } from '../forward/observer.ts';
+import type { Exchange } from '../pipeline/exchange.ts';
+import type { SharedWatch, WatchEnd, WatchListener } from './shared-watch.ts';
+import { bookmarkLine, expiredLine } from './watch-event.ts';
+import type { SubscriberStart } from './watch-key.ts';
+import { decideStart, streamLifetimeMs, type WindowEvent } from './watch-window.ts';
+
+/** How long a subscriber asking for a resourceVersion the shared watch has not seen waits for it, as the API server does. */
+export const NEWER_WAIT_MS = 3000;
+
+/** How long a cut-off subscriber gets to read what was already queued before its connection is closed. */
+const CUT_GRACE_MS = 10_000;
+
+export interface SubscriberOptions {
+  readonly res: ServerResponse;
+  readonly exchange: Exchange;
+  readonly start: SubscriberStart;
+  readonly watch: SharedWatch;
+  /** The resourceVersion of the identity's latest write to what it watches, through this proxy (read-your-writes). */
+  readonly written: number;
+  readonly observer: ForwardObserver;
+  /** Serves the request with an upstream watch of its own. */
+  readonly passThrough: () => void;
+  /** Bytes queued for the client beyond which it is cut off. */
+  readonly maxQueuedBytes: number;
+  /** Milliseconds to wait for a resourceVersion the shared watch has not seen yet. */
+  readonly waitMs: number;
+  /** Called once the subscriber no longer needs the shared watch (served, passed through, or gone). */
+  readonly done: () => void;
+  readonly random: () => number;
+}
+
+/**
+ * One client's stream from a shared watch: where it starts (the API server's rules), then every
+ * later event once and in order, until its `timeoutSeconds` or lifetime is over, the client
+ * leaves, the proxy ends it, or it falls so far behind that it is cut off (it re-watches from its
+ * last resourceVersion rather than slow the others or hold memory without bound).
+ */
+export function serveSubscriber(options: SubscriberOptions): void {
+  const { res, exchange, start, watch, observer } = options;
+  let phase: 'deciding' | 'streaming' | 'over' = 'deciding';
+  let position = 0;
+  let contentType = 'application/json';
+  let waitTimer: NodeJS.Timeout | undefined;
+  let lifetime: NodeJS.Timeout | undefined;
+  let listing = false;
+  let unlisten: () => void = () => undefined;
+  // A function, not a comparison: writes can end the stream (a slow client cut off) in the middle of a loop.
+  const streaming = () => phase === 'streaming';
+
+  function release(): void {
+    if (phase === 'over') return;
+    phase = 'over';
+    unlisten();
+    clearTimeout(waitTimer);
+    clearTimeout(lifetime);
+    options.done();
+  }
+
+  function passThrough(): void {
+    if (phase !== 'deciding') return;
+    release();
+    if (!res.destroyed) options.passThrough();
+  }
+
+  /** Ends the stream cleanly (the chunked terminator): the client re-watches from its last resourceVersion. */
+  function finish(): void {
+    const streaming = phase === 'streaming';
+    release();
+    if (streaming && !res.writableEnded) res.end();
+  }
+
+  function write(line: string): void {
+    res.write(line);
+    if (res.writableLength > options.maxQueuedBytes) {
+      // Too slow to keep up: cut off, with what is queued still delivered if it reads it soon.
+      finish();
+      setTimeout(() => res.destroy(), CUT_GRACE_MS).unref();
+    }
+  }
+
+  function begin(): void {
+    phase = 'streaming';
+    clearTimeout(waitTimer);
+    observer.response(exchange, 200);
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-cache, private' });
+    res.flushHeaders();
+    observer.streamStarted(exchange, res, finish);
+    lifetime = setTimeout(finish, streamLifetimeMs(start, options.random())).unref();
+  }
+
+  function decide(): void {
+    if (phase !== 'deciding') return;
+    const decision = decideStart(start, watch.view(), options.written);
+    switch (decision.kind) {
+      case 'list':
+        if (listing) return;
+        listing = true;
+        void watch.ensureState().then((ok) => {
+          listing = false;
+          if (ok) decide();
+          else passThrough();
+        });
+        return;
+      case 'wait':
+        // Not seen within the wait: the cluster itself answers (it may not have it either).
+        waitTimer ??= setTimeout(passThrough, options.waitMs).unref();
+        return;
+      case 'expired':
+        begin();
+        write(expiredLine(start.resourceVersion, watch.view().seen));
+        finish();
+        return;
+      case 'initial': {
+        begin();
+        const initial = watch.initialEvents();
+        for (const line of initial.lines) write(line);
+        position = initial.resourceVersion;
+        if (start.sendInitialEvents === true && streaming()) write(bookmarkLine(watch.bookmarkType, position, true));
+        return;
+      }
+      case 'from': {
+        begin();
+        position = decision.resourceVersion;
+        for (const event of watch.since(position) ?? []) {
+          if (!streaming()) return;
+          write(event.line);
+          position = event.resourceVersion;
+        }
+      }
+    }
+  }
+
+  const listener: WatchListener = {
+    change(event: WindowEvent) {
+      // Before the start, the window holds what the decision will send.
+      if (phase !== 'streaming' || event.resourceVersion <= position) return;
+      position = event.resourceVersion;
+      write(event.line);
+    },
+    bookmark(resourceVersion, line) {
+      if (phase !== 'streaming' || resourceVersion <= position) return;
+      position = resourceVersion;
+      if (start.bookmarks) write(line);
+    },
+    progress: decide,
+    end(why: WatchEnd) {
+      if (phase === 'deciding') return passThrough();
+      if (why.kind === 'error' && phase === 'streaming') res.write(why.line);
+      finish();
+    },
+  };
+
+  res.once('close', release);
+  void watch.started.then((outcome) => {
+    if (phase !== 'deciding') return;
+    if (!outcome.ok) {
+      if (!outcome.refused) return passThrough();
+      // The cluster refused the identity: the same answer it gives any request with it.
+      release();
+      observer.response(exchange, outcome.refused.status);
+      const { 'content-length': _length, 'transfer-encoding': _chunked, ...headers } = clientResponseHeaders(outcome.refused.headers);
+      res.writeHead(outcome.refused.status, { ...headers, 'content-length': outcome.refused.body.length } as never);
+      res.end(outcome.refused.body);
+      return;
+    }
+    contentType = outcome.contentType;
+    unlisten = watch.listen(listener);
+    decide();
+  });
+}
