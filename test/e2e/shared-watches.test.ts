@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
+import { startProxyHost, type ProxyHost } from '../helpers/servers.ts';
+import { getJson, openWatch, type WatchEvent, type WatchStream } from '../helpers/watch-client.ts';
+
+const PODS = '/api/v1/namespaces/default/pods';
+let fake: FakeCluster;
+let proxy: ProxyHost;
+const streamEnds: string[] = [];
+
+beforeAll(async () => {
+  fake = await startFakeCluster({ name: 'share', tokens: { 'svc-token': 'dashboard', 'alice-token': 'alice', 'bob-token': 'bob' } });
+  proxy = await startProxyHost({
+    clusters: [
+      { name: 'c', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } },
+      { name: 'u', server: fake.url, ca: fake.ca },
+    ],
+    share: { watches: { lingerMs: 100, windowEvents: 50 } },
+    on: { streamEnd: (event) => streamEnds.push(event.reason) },
+  });
+});
+afterAll(async () => {
+  await proxy.close();
+  await fake.close();
+});
+
+/** The watches the fake was asked for on `path`: the shared ones ask for bookmarks, each client's own do not. */
+function upstreamWatches(path = PODS, user?: string) {
+  const all = fake.requests.filter((r) => r.path.startsWith(`${path}?`) && /[?&]watch=(1|true)/.test(r.path) && (user === undefined || r.user === user));
+  return { shared: all.filter((r) => r.path.includes('allowWatchBookmarks=true')), own: all.filter((r) => !r.path.includes('allowWatchBookmarks=true')) };
+}
+
+const watchUrl = (query: string, cluster = 'c') => `${proxy.url}/clusters/${cluster}${PODS}?watch=1${query}`;
+const names = (events: readonly WatchEvent[], type = 'ADDED') => events.filter((e) => e.type === type).map((e) => e.object.metadata?.name);
+
+/** A pod list's names and resourceVersions, and the list's resourceVersion. */
+async function list(cluster = 'c'): Promise<{ items: Map<string, string>; resourceVersion: string }> {
+  const { body } = await getJson<{ metadata: { resourceVersion: string }; items: { metadata: { name: string; resourceVersion: string } }[] }>(`${proxy.url}/clusters/${cluster}${PODS}`);
+  return { items: new Map(body.items.map((p) => [p.metadata.name, p.metadata.resourceVersion])), resourceVersion: body.metadata.resourceVersion };
+}
+
+/**
+ * A client that keeps a copy of the pods the way an informer does: list, watch from the list's
+ * resourceVersion, re-watch from the last one seen when the stream ends, relist after a 410.
+ * Records anything out of order.
+ */
+class Mirror {
+  readonly state = new Map<string, string>();
+  readonly problems: string[] = [];
+  relists = 0;
+  rewatches = 0;
+  #last = 0;
+  #stream: WatchStream | undefined;
+  #stopped = false;
+
+  async run(): Promise<void> {
+    for (let round = 0; round < 50 && !this.#stopped; round++) {
+      if (round === 0 || this.#last === -1) {
+        const listed = await list();
+        this.state.clear();
+        for (const [name, rv] of listed.items) this.state.set(name, rv);
+        this.#last = Number(listed.resourceVersion);
+        if (round > 0) this.relists += 1;
+      } else this.rewatches += 1;
+      const stream = openWatch(watchUrl(`&resourceVersion=${this.#last}`));
+      this.#stream = stream;
+      stream.onEvent((event) => this.#apply(event));
+      await stream.ended;
+    }
+  }
+
+  #apply(event: WatchEvent): void {
+    if (event.type === 'ERROR') {
+      if (event.object.code !== 410) this.problems.push(`ERROR ${event.object.code}`);
+      this.#last = -1;
+      return;
+    }
+    const rv = Number(event.object.metadata?.resourceVersion);
+    if (!(rv > this.#last)) this.problems.push(`${event.type} ${event.object.metadata?.name} at ${rv} after ${this.#last}`);
+    this.#last = rv;
+    const name = event.object.metadata?.name ?? '';
+    if (event.type === 'DELETED') this.state.delete(name);
+    else if (event.type !== 'BOOKMARK') this.state.set(name, String(rv));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#stream?.abort();
+  }
+}
+
+const fakeState = () => new Map(fake.listObjects('v1', 'Pod', 'default').map((p) => [p.metadata?.name as string, p.metadata?.resourceVersion as string]));
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Creates, changes and deletes pods at random, `ops` times, calling `between(i)` before each. */
+async function churn(ops: number, between: (i: number) => void = () => undefined): Promise<void> {
+  const live: string[] = [];
+  for (let i = 0; i < ops; i++) {
+    between(i);
+    const roll = Math.random();
+    if (live.length === 0 || roll < 0.4) {
+      const name = `churn-${i}`;
+      fake.addPod({ name });
+      live.push(name);
+    } else if (roll < 0.75) {
+      fake.updatePod('default', live[Math.floor(Math.random() * live.length)]!, { labels: { round: String(i) } });
+    } else {
+      fake.deletePod('default', live.splice(Math.floor(Math.random() * live.length), 1)[0]!);
+    }
+    await pause(Math.random() * 6);
+  }
+  for (const name of live) fake.deletePod('default', name);
+}
+
+async function mirrorsDuringChurn(count: number, ops: number, between?: (i: number) => void): Promise<Mirror[]> {
+  const mirrors = Array.from({ length: count }, () => new Mirror());
+  const runs: Promise<void>[] = [];
+  const joins = mirrors.map(async (mirror) => {
+    await pause(Math.random() * ops * 3);
+    runs.push(mirror.run());
+  });
+  await churn(ops, between);
+  await Promise.all(joins);
+  const final = fakeState();
+  await expect.poll(() => mirrors.filter((m) => JSON.stringify([...m.state].sort()) !== JSON.stringify([...final].sort())).length, { timeout: 10_000 }).toBe(0);
+  for (const mirror of mirrors) mirror.stop();
+  await Promise.all(runs);
+  return mirrors;
+}
+
+describe('shared watches', () => {
+  it('serves identical watches from one upstream watch, each from its own starting point', async () => {
+    fake.clearRequests();
+    const first = openWatch(watchUrl(''));
+    expect((await first.status).code).toBe(200);
+    expect((await first.status).headers['content-type']).toBe('application/json');
+    await expect.poll(() => names(first.events)).toEqual(['web-share-1', 'web-share-2', 'worker-share-1']);
+    const at = fake.resourceVersion();
+    fake.addPod({ name: 'joined-1' });
+    const second = openWatch(watchUrl(`&resourceVersion=${at}`));
+    await expect.poll(() => names(second.events)).toEqual(['joined-1']);
+    await expect.poll(() => names(first.events)).toContain('joined-1');
+    expect(upstreamWatches().shared).toHaveLength(1);
+    expect(upstreamWatches().own).toHaveLength(0);
+    first.abort();
+    second.abort();
+    fake.deletePod('default', 'joined-1');
+  });
+
+  it('100 watchers joining at random during churn, each after its own list, end with the fake’s state from one upstream watch', async () => {
+    await pause(200); // the previous test's shared watch lingers out
+    fake.clearRequests();
+    const mirrors = await mirrorsDuringChurn(100, 200);
+    expect(mirrors.flatMap((m) => m.problems)).toEqual([]);
+    // Clean ends come only from a drop or a timeout: there was neither.
+    expect(mirrors.reduce((n, m) => n + m.rewatches, 0)).toBe(0);
+    const { shared, own } = upstreamWatches();
+    // Mirrors that listed before the shared watch started and joined after it got 410 and relisted;
+    // should every mirror have left at once, the linger ended the watch and a later one started another.
+    expect(own).toHaveLength(0);
+    expect(shared.length).toBeGreaterThanOrEqual(1);
+    expect(shared.length).toBe(1);
+  });
+
+  it('resumes a dropped upstream watch from the last resourceVersion: no gap, no duplicate', async () => {
+    await pause(200);
+    fake.clearRequests();
+    let drops = 0;
+    const mirrors = await mirrorsDuringChurn(20, 150, (i) => {
+      if (i % 50 === 25) {
+        fake.dropWatches();
+        drops += 1;
+      }
+    });
+    expect(mirrors.flatMap((m) => m.problems)).toEqual([]);
+    expect(mirrors.reduce((n, m) => n + m.rewatches, 0)).toBe(0);
+    const { shared, own } = upstreamWatches();
+    expect(own).toHaveLength(0);
+    // The first watch, and one resume per drop from the last resourceVersion it saw.
+    expect(shared).toHaveLength(1 + drops);
+  });
+});
