@@ -278,7 +278,8 @@ export class SharedWatch {
         this.#finish({ kind: 'error', line: `${line}\n` });
         return;
       case 'bookmark':
-        if (event.resourceVersion <= window.seen) return;
+        // One at the last event's resourceVersion is still news to clients asking for bookmarks.
+        if (event.resourceVersion < window.seen) return;
         window.advance(event.resourceVersion);
         this.#apply(event, event.resourceVersion);
         for (const listener of [...this.#listeners]) listener.bookmark(event.resourceVersion, `${line}\n`);

@@ -141,7 +141,7 @@ export function serveSubscriber(options: SubscriberOptions): void {
       write(event.line);
     },
     bookmark(resourceVersion, line) {
-      if (phase !== 'streaming' || resourceVersion <= position) return;
+      if (phase !== 'streaming' || resourceVersion < position) return;
       position = resourceVersion;
       if (start.bookmarks) write(line);
     },

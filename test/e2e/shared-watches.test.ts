@@ -1,7 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { startProxyHost, type ProxyHost } from '../helpers/servers.ts';
-import { getJson, openWatch, type WatchEvent, type WatchStream } from '../helpers/watch-client.ts';
+import { request } from 'node:http';
+import { getJson, openWatch as open, type WatchEvent, type WatchStream } from '../helpers/watch-client.ts';
+
+/** Every stream a test opens, aborted after it. */
+const opened: WatchStream[] = [];
+const openWatch = (...args: Parameters<typeof open>) => {
+  const stream = open(...args);
+  opened.push(stream);
+  return stream;
+};
 
 const PODS = '/api/v1/namespaces/default/pods';
 let fake: FakeCluster;
@@ -18,6 +27,16 @@ beforeAll(async () => {
     share: { watches: { lingerMs: 100, windowEvents: 50 } },
     on: { streamEnd: (event) => streamEnds.push(event.reason) },
   });
+});
+afterEach(async () => {
+  for (const stream of opened.splice(0)) stream.abort();
+  for (const pod of fake.listObjects('v1', 'Pod', 'default')) {
+    const name = pod.metadata?.name as string;
+    if (!/^(web-share-[12]|worker-share-1)$/.test(name)) fake.deletePod('default', name);
+  }
+  // The shared watches linger out before the next test counts upstream watches.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  fake.clearRequests();
 });
 afterAll(async () => {
   await proxy.close();
@@ -148,8 +167,6 @@ describe('shared watches', () => {
   });
 
   it('100 watchers joining at random during churn, each after its own list, end with the fake’s state from one upstream watch', async () => {
-    await pause(200); // the previous test's shared watch lingers out
-    fake.clearRequests();
     const mirrors = await mirrorsDuringChurn(100, 200);
     expect(mirrors.flatMap((m) => m.problems)).toEqual([]);
     // Clean ends come only from a drop or a timeout: there was neither.
@@ -163,8 +180,6 @@ describe('shared watches', () => {
   });
 
   it('resumes a dropped upstream watch from the last resourceVersion: no gap, no duplicate', async () => {
-    await pause(200);
-    fake.clearRequests();
     let drops = 0;
     const mirrors = await mirrorsDuringChurn(20, 150, (i) => {
       if (i % 50 === 25) {
@@ -179,4 +194,122 @@ describe('shared watches', () => {
     // The first watch, and one resume per drop from the last resourceVersion it saw.
     expect(shared).toHaveLength(1 + drops);
   });
+
+  it('shares only within one identity: two user tokens, two upstream watches; a refused token gets 401 while the others run', async () => {
+    const alice = [openWatch(watchUrl('', 'u'), { authorization: 'Bearer alice-token' }), openWatch(watchUrl('', 'u'), { authorization: 'Bearer alice-token' })];
+    const bob = openWatch(watchUrl('', 'u'), { authorization: 'Bearer bob-token' });
+    for (const stream of [...alice, bob]) await expect.poll(() => names(stream.events).length).toBe(3);
+    const refused = openWatch(watchUrl('', 'u'), { authorization: 'Bearer stolen-token' });
+    const answer = await refused.status;
+    expect(answer.code).toBe(401);
+    expect(JSON.parse(answer.body ?? '{}')).toMatchObject({ kind: 'Status', code: 401 });
+    fake.addPod({ name: 'after-refusal' });
+    for (const stream of [...alice, bob]) await expect.poll(() => names(stream.events)).toContain('after-refusal');
+    expect(upstreamWatches(PODS, 'alice').shared).toHaveLength(1);
+    expect(upstreamWatches(PODS, 'bob').shared).toHaveLength(1);
+    for (const stream of [...alice, bob]) stream.abort();
+    fake.deletePod('default', 'after-refusal');
+  });
+
+  it('a 410 to a resume reaches every subscriber as the ERROR event, and their streams end', async () => {
+    const streams = [openWatch(watchUrl('')), openWatch(watchUrl('')), openWatch(watchUrl(`&resourceVersion=${fake.resourceVersion()}`))];
+    for (const stream of streams) expect((await stream.status).code).toBe(200);
+    await expect.poll(() => fake.activeStreams('watch')).toBe(1);
+    // All before the proxy can resume: the resume finds its resourceVersion compacted away.
+    fake.dropWatches();
+    fake.addPod({ name: 'while-away' });
+    fake.compact();
+    for (const stream of streams) {
+      expect(await stream.ended).toBe('end');
+      expect(stream.events.at(-1)).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410 } });
+      // No made-up diff: the pod written meanwhile is not reported.
+      expect(names(stream.events)).not.toContain('while-away');
+    }
+    fake.deletePod('default', 'while-away');
+  });
+
+  it('answers a resourceVersion older than its window with 410 Expired (the fake still has it)', async () => {
+    const first = openWatch(watchUrl(''));
+    await expect.poll(() => names(first.events).length).toBe(3);
+    const old = fake.resourceVersion();
+    for (let i = 0; i < 60; i++) fake.updatePod('default', 'web-share-1', { labels: { step: String(i) } });
+    await expect.poll(() => first.events.length).toBe(63);
+    const late = openWatch(watchUrl(`&resourceVersion=${old}`));
+    expect(await late.ended).toBe('end');
+    expect(late.events).toEqual([{ type: 'ERROR', object: expect.objectContaining({ kind: 'Status', reason: 'Expired', code: 410 }) }]);
+    // One inside the window gets exactly the events after it.
+    const recent = openWatch(watchUrl(`&resourceVersion=${Number(fake.resourceVersion()) - 5}`));
+    await expect.poll(() => recent.events.length).toBe(5);
+    expect(recent.events.map((e) => e.object.metadata?.resourceVersion)).toEqual(first.events.slice(-5).map((e) => e.object.metadata?.resourceVersion));
+    first.abort();
+    recent.abort();
+  });
+
+  it('sendInitialEvents gets the initial-events-end bookmark; bookmarks only when asked; timeoutSeconds ends that stream only', async () => {
+    const plain = openWatch(watchUrl(''));
+    const list = openWatch(watchUrl('&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan'));
+    const short = openWatch(watchUrl('&timeoutSeconds=1&allowWatchBookmarks=true'));
+    await expect.poll(() => list.events.length).toBe(4);
+    expect(names(list.events)).toEqual(['web-share-1', 'web-share-2', 'worker-share-1']);
+    expect(list.events[3]).toMatchObject({ type: 'BOOKMARK', object: { kind: 'Pod', apiVersion: 'v1', metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } } });
+    expect(list.events[3]?.object.metadata?.resourceVersion).toBe(fake.resourceVersion());
+    expect(await short.ended).toBe('end');
+    fake.addPod({ name: 'after-bookmark' });
+    await expect.poll(() => names(list.events)).toContain('after-bookmark');
+    fake.sendBookmarks();
+    await expect.poll(() => list.events.slice(4).map((e) => e.type)).toEqual(['ADDED', 'BOOKMARK']);
+    await expect.poll(() => names(plain.events)).toContain('after-bookmark');
+    expect(plain.events.map((e) => e.type)).not.toContain('BOOKMARK');
+    expect(fake.activeStreams('watch')).toBe(1);
+    plain.abort();
+    list.abort();
+    fake.deletePod('default', 'after-bookmark');
+  });
+
+  it('a resourceVersion newer than the shared watch has seen waits for it; one the cluster never reaches gets its own watch', async () => {
+    const first = openWatch(watchUrl(''));
+    await expect.poll(() => names(first.events).length).toBe(3);
+    const next = Number(fake.resourceVersion()) + 1;
+    const ahead = openWatch(watchUrl(`&resourceVersion=${next}`));
+    await pause(300);
+    fake.addPod({ name: 'awaited' }); // at `next`: nothing after it yet
+    fake.addPod({ name: 'after-awaited' });
+    await expect.poll(() => names(ahead.events)).toEqual(['after-awaited']);
+    expect(upstreamWatches().own).toHaveLength(0);
+    const never = openWatch(watchUrl('&resourceVersion=999999'));
+    // The cluster's own answer after its own wait: 504 Too large resource version.
+    const answer = await never.status;
+    expect(answer.code).toBe(504);
+    expect(upstreamWatches().own).toHaveLength(1);
+    expect(upstreamWatches().shared).toHaveLength(1);
+    first.abort();
+    ahead.abort();
+    fake.deletePod('default', 'awaited');
+    fake.deletePod('default', 'after-awaited');
+  }, 20_000);
+
+  it('read-your-writes: a watch after a write through the proxy starts from a state with it', async () => {
+    const first = openWatch(watchUrl(''));
+    await expect.poll(() => names(first.events).length).toBe(3);
+    for (let i = 0; i < 5; i++) {
+      const created = await getJsonPost(`${proxy.url}/clusters/c${PODS}`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `ryw-${i}` }, spec: { containers: [{ name: 'app', image: 'nginx' }] } });
+      expect(created).toBe(201);
+      const after = openWatch(watchUrl(''));
+      await expect.poll(() => names(after.events)).toContain(`ryw-${i}`);
+      after.abort();
+    }
+    first.abort();
+    for (let i = 0; i < 5; i++) fake.deletePod('default', `ryw-${i}`);
+  });
 });
+
+function getJsonPost(url: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
