@@ -72,13 +72,15 @@ export function serveSubscriber(options: SubscriberOptions): void {
     if (streaming && !res.writableEnded) res.end();
   }
 
+  /** Writes a line, unless what is queued already exceeds the bound: memory stays under it plus one event. */
   function write(line: string): void {
-    res.write(line);
     if (res.writableLength > options.maxQueuedBytes) {
       // Too slow to keep up: cut off, with what is queued still delivered if it reads it soon.
       finish();
       setTimeout(() => res.destroy(), CUT_GRACE_MS).unref();
+      return;
     }
+    res.write(line);
   }
 
   function begin(): void {

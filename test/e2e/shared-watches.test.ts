@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { startProxyHost, type ProxyHost } from '../helpers/servers.ts';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { getJson, openWatch as open, type WatchEvent, type WatchStream } from '../helpers/watch-client.ts';
 
 /** Every stream a test opens, aborted after it. */
@@ -313,3 +314,67 @@ function getJsonPost(url: string, body: unknown): Promise<number> {
     req.end(JSON.stringify(body));
   });
 }
+
+describe('shared watch subscribers and the proxy’s lifecycle', () => {
+  it('cuts off a subscriber that does not read, without holding back the one that does', async () => {
+    const ends: string[] = [];
+    const host = await startProxyHost({
+      clusters: [{ name: 'c', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }],
+      share: { watches: { maxQueuedBytes: 64 * 1024 } },
+      on: { streamEnd: (event) => ends.push(event.reason) },
+    });
+    try {
+      const url = `${host.url}/clusters/c${PODS}?watch=1`;
+      const fast = open(url);
+      await expect.poll(() => names(fast.events).length).toBe(3);
+      const slow = connect(Number(new URL(host.url).port), '127.0.0.1');
+      slow.write(`GET /clusters/c${PODS}?watch=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      let received = '';
+      slow.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      await expect.poll(() => received).toContain('worker-share-1');
+      slow.pause();
+      const big = 'x'.repeat(200 * 1024);
+      for (let i = 0; i < 100; i++) {
+        fake.updatePod('default', 'web-share-1', { annotations: { big, step: String(i) } });
+        await pause(1);
+      }
+      await expect.poll(() => fast.events.filter((e) => e.type === 'MODIFIED').length, { timeout: 20_000 }).toBe(100);
+      slow.resume();
+      // Its stream was ended (the chunked terminator), after fewer events than there were.
+      await expect.poll(() => received.endsWith('\r\n0\r\n\r\n'), { timeout: 10_000 }).toBe(true);
+      expect(received.split('"MODIFIED"').length - 1).toBeLessThan(100);
+      slow.destroy();
+      fast.abort();
+      expect(fake.activeStreams('watch')).toBe(1);
+    } finally {
+      await host.close();
+    }
+  }, 40_000);
+
+  it('a drain ends shared-watch subscribers like other watches, and close ends the upstream watch', async () => {
+    const ends: string[] = [];
+    const host = await startProxyHost({
+      clusters: [{ name: 'c', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }],
+      share: { watches: true },
+      on: { streamEnd: (event) => ends.push(event.reason) },
+    });
+    const url = `${host.url}/clusters/c${PODS}?watch=1`;
+    const streams = [open(url), open(url), open(url)];
+    for (const stream of streams) await expect.poll(() => names(stream.events).length).toBe(3);
+    expect(fake.activeStreams('watch')).toBe(1);
+    await host.proxy.drain({ graceMs: 2000, watchSpreadMs: 200 });
+    for (const stream of streams) expect(await stream.ended).toBe('end');
+    expect(ends).toEqual(['drain', 'drain', 'drain']);
+    await expect.poll(() => fake.activeStreams('watch')).toBe(0);
+    await host.close();
+
+    const other = await startProxyHost({ clusters: [{ name: 'c', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }], share: { watches: { lingerMs: 60_000 } } });
+    const lingering = open(`${other.url}/clusters/c${PODS}?watch=1`);
+    await expect.poll(() => names(lingering.events).length).toBe(3);
+    lingering.abort();
+    await pause(100);
+    expect(fake.activeStreams('watch')).toBe(1);
+    await other.close();
+    await expect.poll(() => fake.activeStreams('watch')).toBe(0);
+  });
+});
