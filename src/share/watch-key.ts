@@ -127,7 +127,12 @@ export function sharedWatchRequest(input: WatchRequestInput): SharedWatchRequest
   const start = startOf(params);
   if (!start) return undefined;
   const shared = [...params].filter(([name]) => name !== 'watch' && !STARTING_RULES.has(name) && !IGNORED.has(name)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const sharedQuery = encode(shared);
+  let sharedQuery: string;
+  try {
+    sharedQuery = encode(shared);
+  } catch {
+    return undefined; // a lone surrogate has no URL form
+  }
   return {
     key: JSON.stringify([input.cluster, input.identity, accept, input.pathname, sharedQuery]),
     listPath: sharedQuery === '' ? input.pathname : `${input.pathname}?${sharedQuery}`,

@@ -1,4 +1,4 @@
-import { KubeConfig, CoreV1Api, makeInformer, type Informer, type V1Pod } from '@kubernetes/client-node';
+import { KubeConfig, CoreV1Api, makeInformer, type Informer, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { KubectlSandbox } from '../helpers/kubectl-sandbox.ts';
@@ -39,7 +39,7 @@ describe('real clients through a shared watch', () => {
   it('two @kubernetes/client-node informers share one upstream watch and follow every change', async () => {
     const kc = kubeConfig();
     const api = kc.makeApiClient(CoreV1Api);
-    const informers: Informer<V1Pod>[] = [];
+    const informers: (Informer<V1Pod> & ObjectCache<V1Pod>)[] = [];
     try {
       for (let i = 0; i < 2; i++) {
         const informer = makeInformer(kc, '/api/v1/namespaces/default/pods', () => api.listNamespacedPod({ namespace: 'default' }));

@@ -32,7 +32,7 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const stream of opened.splice(0)) stream.abort();
   for (const pod of fake.listObjects('v1', 'Pod', 'default')) {
-    const name = pod.metadata?.name as string;
+    const { name } = pod.metadata as { name: string };
     if (!/^(web-share-[12]|worker-share-1)$/.test(name)) fake.deletePod('default', name);
   }
   // The shared watches linger out before the next test counts upstream watches.
@@ -109,7 +109,13 @@ class Mirror {
   }
 }
 
-const fakeState = () => new Map(fake.listObjects('v1', 'Pod', 'default').map((p) => [p.metadata?.name as string, p.metadata?.resourceVersion as string]));
+const fakeState = () =>
+  new Map(
+    fake.listObjects('v1', 'Pod', 'default').map((p) => {
+      const { name, resourceVersion } = p.metadata as { name: string; resourceVersion: string };
+      return [name, resourceVersion];
+    }),
+  );
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Creates, changes and deletes pods at random, `ops` times, calling `between(i)` before each. */
