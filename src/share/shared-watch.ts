@@ -123,9 +123,9 @@ export class SharedWatch {
     return { floor: window?.floor ?? 0, seen: window?.seen ?? 0, stateAt: this.#state ? this.#stateAt : undefined };
   }
 
-  /** The current objects as ADDED lines, and the resourceVersion they are at; only once listed. */
-  initialEvents(): { lines: string[]; resourceVersion: number } {
-    return { lines: [...(this.#state?.values() ?? [])].map((object) => eventLine('ADDED', object)), resourceVersion: this.#stateAt };
+  /** The current objects (a snapshot), and the resourceVersion they are at; only once listed. */
+  initialEvents(): { objects: unknown[]; resourceVersion: number } {
+    return { objects: [...(this.#state?.values() ?? [])], resourceVersion: this.#stateAt };
   }
 
   get bookmarkType(): ParsedList['bookmarkType'] {

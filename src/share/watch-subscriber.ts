@@ -3,12 +3,17 @@ import { clientResponseHeaders } from '../forward/headers.ts';
 import type { ForwardObserver } from '../forward/observer.ts';
 import type { Exchange } from '../pipeline/exchange.ts';
 import type { SharedWatch, WatchEnd, WatchListener } from './shared-watch.ts';
-import { bookmarkLine, expiredLine } from './watch-event.ts';
+import { bookmarkLine, eventLine, expiredLine } from './watch-event.ts';
 import type { SubscriberStart } from './watch-key.ts';
 import { decideStart, streamLifetimeMs, type WindowEvent } from './watch-window.ts';
 
 /** How long a subscriber asking for a resourceVersion the shared watch has not seen waits for it, as the API server does. */
 export const NEWER_WAIT_MS = 3000;
+
+/** The lines of `items`, made one at a time as the client reads them. */
+function* lazily<T>(items: readonly T[], line: (item: T) => string): Iterator<string> {
+  for (const item of items) yield line(item);
+}
 
 /** How long a cut-off subscriber gets to read what was already queued before its connection is closed. */
 const CUT_GRACE_MS = 10_000;
@@ -72,15 +77,48 @@ export function serveSubscriber(options: SubscriberOptions): void {
     if (streaming && !res.writableEnded) res.end();
   }
 
+  /** Live lines held while a replay is written; their bytes count against the bound. */
+  let held: string[] | undefined;
+  let heldBytes = 0;
+
+  function cut(): void {
+    // Too slow to keep up: cut off, with what is queued still delivered if it reads it soon.
+    finish();
+    setTimeout(() => res.destroy(), CUT_GRACE_MS).unref();
+  }
+
   /** Writes a line, unless what is queued already exceeds the bound: memory stays under it plus one event. */
   function write(line: string): void {
-    if (res.writableLength > options.maxQueuedBytes) {
-      // Too slow to keep up: cut off, with what is queued still delivered if it reads it soon.
-      finish();
-      setTimeout(() => res.destroy(), CUT_GRACE_MS).unref();
+    if (held) {
+      held.push(line);
+      heldBytes += line.length;
+      if (heldBytes > options.maxQueuedBytes) cut();
       return;
     }
+    if (res.writableLength > options.maxQueuedBytes) return cut();
     res.write(line);
+  }
+
+  /**
+   * Writes the start of the stream (the current objects, or the kept events) as fast as the client
+   * reads, however large; live events meanwhile wait behind it, within the bound.
+   */
+  function replay(lines: Iterator<string>, last?: string): void {
+    held = [];
+    heldBytes = 0;
+    const pump = () => {
+      for (;;) {
+        if (!streaming()) return;
+        const next = lines.next();
+        if (next.done) break;
+        if (!res.write(next.value)) return void res.once('drain', pump);
+      }
+      const waiting = held ?? [];
+      held = undefined;
+      if (last !== undefined) write(last);
+      for (const line of waiting) write(line);
+    };
+    pump();
   }
 
   function begin(): void {
@@ -118,19 +156,16 @@ export function serveSubscriber(options: SubscriberOptions): void {
       case 'initial': {
         begin();
         const initial = watch.initialEvents();
-        for (const line of initial.lines) write(line);
         position = initial.resourceVersion;
-        if (start.sendInitialEvents === true && streaming()) write(bookmarkLine(watch.bookmarkType, position, true));
+        const end = start.sendInitialEvents === true ? bookmarkLine(watch.bookmarkType, position, true) : undefined;
+        replay(lazily(initial.objects, (object) => eventLine('ADDED', object)), end);
         return;
       }
       case 'from': {
         begin();
-        position = decision.resourceVersion;
-        for (const event of watch.since(position) ?? []) {
-          if (!streaming()) return;
-          write(event.line);
-          position = event.resourceVersion;
-        }
+        const kept = watch.since(decision.resourceVersion) ?? [];
+        position = kept.at(-1)?.resourceVersion ?? decision.resourceVersion;
+        replay(lazily(kept, (event) => event.line));
       }
     }
   }

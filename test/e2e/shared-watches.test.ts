@@ -357,6 +357,29 @@ describe('shared watch subscribers and the proxy’s lifecycle', () => {
     }
   }, 40_000);
 
+  it('writes a start larger than the queue bound as fast as the client reads it, without cutting it off', async () => {
+    const host = await startProxyHost({ clusters: [{ name: 'c', server: fake.url, ca: fake.ca, credentials: { token: 'svc-token' } }], share: { watches: { maxQueuedBytes: 64 * 1024 } } });
+    try {
+      const url = `${host.url}/clusters/c${PODS}?watch=1`;
+      const first = open(url);
+      await expect.poll(() => names(first.events).length).toBe(3);
+      const at = fake.resourceVersion();
+      const big = 'y'.repeat(50 * 1024);
+      for (let i = 0; i < 20; i++) fake.addPod({ name: `large-${i}`, annotations: { big } });
+      await expect.poll(() => names(first.events).length).toBe(23);
+      // 1 MB of current objects, and as much of kept events, for a bound of 64 KiB.
+      const fresh = open(url);
+      const resumed = open(`${url}&resourceVersion=${at}`);
+      await expect.poll(() => names(fresh.events).length).toBe(23);
+      await expect.poll(() => names(resumed.events).length).toBe(20);
+      fake.addPod({ name: 'after-large' });
+      for (const stream of [first, fresh, resumed]) await expect.poll(() => names(stream.events)).toContain('after-large');
+      for (const stream of [first, fresh, resumed]) stream.abort();
+    } finally {
+      await host.close();
+    }
+  });
+
   it('a drain ends shared-watch subscribers like other watches, and close ends the upstream watch', async () => {
     const ends: string[] = [];
     const host = await startProxyHost({
