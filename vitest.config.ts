@@ -15,6 +15,7 @@ const HTTP_FORWARDING_TESTS = [
   'test/e2e/auth-modes.test.ts',
   'test/e2e/hosts.test.ts',
   'test/e2e/forwarding.test.ts',
+  'test/e2e/shared-watches.test.ts',
   'test/security/hostile-input.test.ts',
 ];
 
