@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { RequestUpstream } from '../forward/upstream-request.ts';
-import { eventLine, parseList, parseWatchLine, type ParsedList } from './watch-event.ts';
+import { goneLine, readBody } from './upstream-answer.ts';
+import { parseList, parseWatchLine, type ParsedList } from './watch-event.ts';
 import { EventWindow, type WatchView, type WindowEvent, type WindowLimits } from './watch-window.ts';
 
 /** Why a shared watch stopped: its subscribers end their streams, and those still waiting go upstream on their own. */
@@ -52,34 +53,6 @@ const RESUME_DELAYS_MS = [0, 250, 1000, 3000];
 
 type Refusal = NonNullable<Extract<StartOutcome, { ok: false }>['refused']>;
 type ListResult = ParsedList | 'failed' | { refused: Refusal };
-
-/** The ERROR event for a `410` the cluster answered a resume with: its Status, or one saying as much. */
-function goneLine(body: Buffer | undefined): string {
-  try {
-    const status: unknown = JSON.parse(body?.toString('utf8') ?? '');
-    if (typeof status === 'object' && status !== null && (status as { kind?: unknown }).kind === 'Status') return eventLine('ERROR', status);
-  } catch {
-    // not a Status: say it in our own words
-  }
-  return eventLine('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the resourceVersion to resume from is gone: list again', reason: 'Gone', code: 410 });
-}
-
-function readBody(response: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    response.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        response.destroy();
-        resolve(undefined);
-      } else chunks.push(chunk);
-    });
-    response.once('end', () => resolve(Buffer.concat(chunks)));
-    response.once('error', () => resolve(undefined));
-    response.once('close', () => resolve(undefined));
-  });
-}
 
 /**
  * One upstream watch run like an informer: list (unless the first subscriber gave a
