@@ -32,6 +32,7 @@ export type StartOutcome =
 export interface SharedWatchOptions {
   readonly request: RequestUpstream;
   readonly listPath: string;
+  readonly probePath: string;
   readonly watchPath: (resourceVersion: string) => string;
   /** The headers for the cluster, the identity's included (the first subscriber's; see {@link SharedWatch.headers}). */
   readonly headers: IncomingHttpHeaders;
@@ -72,6 +73,8 @@ export class SharedWatch {
   #stateAt = 0;
   #bookmarkType: ParsedList['bookmarkType'] = { kind: '', apiVersion: '' };
   #listing: Promise<boolean> | undefined;
+  #probing = false;
+  #reached = 0;
   #ended: WatchEnd | undefined;
 
   constructor(options: SharedWatchOptions) {
@@ -93,7 +96,7 @@ export class SharedWatch {
 
   view(): WatchView {
     const window = this.#window;
-    return { floor: window?.floor ?? 0, seen: window?.seen ?? 0, stateAt: this.#state ? this.#stateAt : undefined };
+    return { floor: window?.floor ?? 0, seen: window?.seen ?? 0, stateAt: this.#state ? this.#stateAt : undefined, reached: this.#reached };
   }
 
   /** The current objects (a snapshot), and the resourceVersion they are at; only once listed. */
@@ -127,6 +130,28 @@ export class SharedWatch {
     return this.#listing;
   }
 
+  /**
+   * Asks the cluster how far it got (a list of one item), for subscribers whose resourceVersion
+   * this watch has not seen: writes to other resources advance it. One question at a time.
+   */
+  probe(): void {
+    if (this.#probing || this.#ended) return;
+    this.#probing = true;
+    void (async () => {
+      try {
+        const response = await this.#request(this.#options.probePath);
+        const body = response.statusCode === 200 ? await readBody(response, MAX_REFUSAL_BYTES) : (response.destroy(), undefined);
+        const list = body && parseList(body.toString('utf8'));
+        if (list && typeof list === 'object' && list.resourceVersion > this.#reached) this.#reached = list.resourceVersion;
+      } catch {
+        // Unknown: the waiting subscribers get their own watches when their wait is over.
+      } finally {
+        this.#probing = false;
+      }
+      this.#notifyProgress();
+    })();
+  }
+
   /** Stops the upstream watch; listeners still there end cleanly. */
   close(): void {
     this.#finish({ kind: 'ended' });
@@ -152,6 +177,7 @@ export class SharedWatch {
       return 'failed';
     }
     this.#bookmarkType = list.bookmarkType;
+    if (list.resourceVersion > this.#reached) this.#reached = list.resourceVersion;
     return list;
   }
 

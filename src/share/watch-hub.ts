@@ -103,6 +103,7 @@ export function createWatchHub(deps: WatchHubDependencies) {
           new SharedWatch({
             request: route.request,
             listPath: shared.listPath,
+            probePath: shared.probePath,
             watchPath: shared.watchPath,
             headers: exchange.headers,
             onEnd,

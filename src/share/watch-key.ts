@@ -22,6 +22,8 @@ export interface SharedWatchRequest {
   readonly key: string;
   /** The list the shared watch starts from: the path with the shared parameters. */
   readonly listPath: string;
+  /** A list of one item: its resourceVersion tells how far the cluster got. */
+  readonly probePath: string;
   /** The path of the upstream watch from `resourceVersion` (always asking for bookmarks). */
   readonly watchPath: (resourceVersion: string) => string;
   readonly start: SubscriberStart;
@@ -136,6 +138,7 @@ export function sharedWatchRequest(input: WatchRequestInput): SharedWatchRequest
   return {
     key: JSON.stringify([input.cluster, input.identity, accept, input.pathname, sharedQuery]),
     listPath: sharedQuery === '' ? input.pathname : `${input.pathname}?${sharedQuery}`,
+    probePath: `${input.pathname}?${encode([...shared, ['limit', '1']])}`,
     watchPath: (resourceVersion) =>
       `${input.pathname}?${encode([...shared, ['allowWatchBookmarks', 'true'], ['resourceVersion', resourceVersion], ['watch', 'true']])}`,
     start,

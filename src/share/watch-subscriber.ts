@@ -146,7 +146,10 @@ export function serveSubscriber(options: SubscriberOptions): void {
         return;
       case 'wait':
         // Not seen within the wait: the cluster itself answers (it may not have it either).
-        waitTimer ??= setTimeout(passThrough, options.waitMs).unref();
+        if (waitTimer === undefined) {
+          waitTimer = setTimeout(passThrough, options.waitMs).unref();
+          if (decision.probe) watch.probe();
+        }
         return;
       case 'expired':
         begin();

@@ -89,6 +89,11 @@ export interface WatchView {
   readonly seen: number;
   /** The resourceVersion the current objects are known at; `undefined` before the shared watch listed them. */
   readonly stateAt: number | undefined;
+  /**
+   * A resourceVersion the cluster is known to have reached (a list said so). Writes to other
+   * resources advance it beyond what this watch sees; the events up to it will still come.
+   */
+  readonly reached: number;
 }
 
 /**
@@ -98,14 +103,15 @@ export interface WatchView {
  * - `'from'`: the kept changes after `resourceVersion`, then live ones;
  * - `'expired'`: the `ERROR` event with a `410 Expired` Status;
  * - `'list'`: the current objects are needed and not known yet;
- * - `'wait'`: the subscriber needs a resourceVersion the shared watch has not seen.
+ * - `'wait'`: the subscriber needs a resourceVersion the shared watch has not seen; `probe`: asking
+ *   the cluster how far it got may settle it.
  */
 export type StartDecision =
   | { readonly kind: 'initial' }
   | { readonly kind: 'from'; readonly resourceVersion: number }
   | { readonly kind: 'expired' }
   | { readonly kind: 'list' }
-  | { readonly kind: 'wait'; readonly until: number };
+  | { readonly kind: 'wait'; readonly until: number; readonly probe?: true };
 
 /** Whether the subscriber gets the current objects first (no resourceVersion, `"0"`, or `sendInitialEvents=true`). */
 export function wantsInitialEvents(start: SubscriberStart): boolean {
@@ -127,7 +133,8 @@ export function decideStart(start: SubscriberStart, view: WatchView, written = 0
   // sendInitialEvents=false without a resourceVersion: from now on.
   if (start.resourceVersion === '') return view.seen >= asked ? { kind: 'from', resourceVersion: view.seen } : { kind: 'wait', until: asked };
   if (asked < view.floor) return { kind: 'expired' };
-  if (asked > view.seen) return { kind: 'wait', until: asked };
+  // Reached but not seen: the events after it are still on their way, in order, and none before it is sent.
+  if (asked > view.seen && asked > view.reached) return { kind: 'wait', until: asked, probe: true };
   return { kind: 'from', resourceVersion: asked };
 }
 

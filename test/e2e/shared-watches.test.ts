@@ -295,6 +295,22 @@ describe('shared watches', () => {
     fake.deletePod('default', 'after-awaited');
   }, 20_000);
 
+  it('a subscriber that listed after writes to other resources is served from the shared watch at once', async () => {
+    const first = openWatch(watchUrl(''));
+    await expect.poll(() => names(first.events).length).toBe(3);
+    // The cluster's resourceVersion moves on; the pods' watch sees nothing of it.
+    for (let i = 0; i < 3; i++) fake.addObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `elsewhere-${i}`, namespace: 'default' } });
+    const listed = await list();
+    const informer = openWatch(watchUrl(`&resourceVersion=${listed.resourceVersion}`));
+    expect((await informer.status).code).toBe(200);
+    fake.addPod({ name: 'after-elsewhere' });
+    await expect.poll(() => names(informer.events)).toEqual(['after-elsewhere']);
+    // Answered before any pod event could settle it, by the shared watch: no watch of its own.
+    expect(upstreamWatches().own).toHaveLength(0);
+    expect(upstreamWatches().shared).toHaveLength(1);
+    for (let i = 0; i < 3; i++) fake.deleteObject('v1', 'ConfigMap', `elsewhere-${i}`, 'default');
+  });
+
   it('read-your-writes: a watch after a write through the proxy starts from a state with it', async () => {
     const first = openWatch(watchUrl(''));
     await expect.poll(() => names(first.events).length).toBe(3);

@@ -42,6 +42,7 @@ describe('the key of a shared watch', () => {
   it('builds the upstream list and watch paths with the shared parameters only', () => {
     const shared = sharedWatchRequest({ ...base, query: 'watch=1&resourceVersion=42&labelSelector=app%3Dweb&limit=5' })!;
     expect(shared.listPath).toBe('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb');
+    expect(shared.probePath).toBe('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb&limit=1');
     expect(shared.watchPath('77')).toBe('/api/v1/namespaces/default/pods?labelSelector=app%3Dweb&allowWatchBookmarks=true&resourceVersion=77&watch=true');
     expect(sharedWatchRequest(base)!.listPath).toBe('/api/v1/namespaces/default/pods');
   });

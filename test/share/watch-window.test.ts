@@ -50,7 +50,7 @@ describe('the event window', () => {
 });
 
 describe('where a subscriber starts', () => {
-  const view = { floor: 10, seen: 20, stateAt: 20 };
+  const view = { floor: 10, seen: 20, stateAt: 20, reached: 0 };
 
   it('without a resourceVersion or with "0": the current objects; a list first if they are not known', () => {
     expect(decideStart(start({}), view)).toEqual({ kind: 'initial' });
@@ -70,7 +70,14 @@ describe('where a subscriber starts', () => {
     expect(decideStart(start({ resourceVersion: '10' }), view)).toEqual({ kind: 'from', resourceVersion: 10 });
     expect(decideStart(start({ resourceVersion: '20' }), view)).toEqual({ kind: 'from', resourceVersion: 20 });
     expect(decideStart(start({ resourceVersion: '9' }), view)).toEqual({ kind: 'expired' });
-    expect(decideStart(start({ resourceVersion: '21' }), view)).toEqual({ kind: 'wait', until: 21 });
+    expect(decideStart(start({ resourceVersion: '21' }), view)).toEqual({ kind: 'wait', until: 21, probe: true });
+  });
+
+  it('a resourceVersion the cluster is known to have reached starts at once: the events after it are on their way', () => {
+    expect(decideStart(start({ resourceVersion: '25' }), { ...view, reached: 30 })).toEqual({ kind: 'from', resourceVersion: 25 });
+    expect(decideStart(start({ resourceVersion: '31' }), { ...view, reached: 30 })).toEqual({ kind: 'wait', until: 31, probe: true });
+    // The current objects are another matter: they must include what was written.
+    expect(decideStart(start({}), { ...view, reached: 30 }, 25)).toEqual({ kind: 'wait', until: 25 });
   });
 
   it('sendInitialEvents: the objects at a state not older than the resourceVersion; false: only what follows', () => {
