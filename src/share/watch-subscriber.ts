@@ -138,11 +138,13 @@ export function serveSubscriber(options: SubscriberOptions): void {
       case 'list':
         if (listing) return;
         listing = true;
-        void watch.ensureState().then((ok) => {
-          listing = false;
-          if (ok) decide();
-          else passThrough();
-        });
+        void watch.ensureState().then((ok) =>
+          safely(() => {
+            listing = false;
+            if (ok) decide();
+            else passThrough();
+          }),
+        );
         return;
       case 'wait':
         // Not seen within the wait: the cluster itself answers (it may not have it either).
@@ -173,7 +175,7 @@ export function serveSubscriber(options: SubscriberOptions): void {
     }
   }
 
-  const listener: WatchListener = {
+  const listener: WatchListener = guarded({
     change(event: WindowEvent) {
       // Before the start, the window holds what the decision will send.
       if (phase !== 'streaming' || event.resourceVersion <= position) return;
@@ -191,23 +193,52 @@ export function serveSubscriber(options: SubscriberOptions): void {
       if (why.kind === 'error' && phase === 'streaming') res.write(why.line);
       finish();
     },
-  };
+  });
 
+  /**
+   * What runs on the shared watch's behalf must never throw into it (nor crash the process): a
+   * failure ends this subscriber's connection only.
+   */
+  function safely(action: () => void): void {
+    try {
+      action();
+    } catch {
+      release();
+      res.destroy();
+    }
+  }
+
+  function guarded(methods: WatchListener): WatchListener {
+    return {
+      change: (event) => safely(() => methods.change(event)),
+      bookmark: (resourceVersion, line) => safely(() => methods.bookmark(resourceVersion, line)),
+      progress: () => safely(() => methods.progress()),
+      end: (why) => safely(() => methods.end(why)),
+    };
+  }
+
+  // A write racing the client's reset must not become an unhandled 'error'.
+  res.on('error', () => undefined);
   res.once('close', release);
   void watch.started.then((outcome) => {
-    if (phase !== 'deciding') return;
-    if (!outcome.ok) {
-      if (!outcome.refused) return passThrough();
-      // The cluster refused the identity: the same answer it gives any request with it.
+    try {
+      if (phase !== 'deciding') return;
+      if (!outcome.ok) {
+        if (!outcome.refused) return passThrough();
+        // The cluster refused the identity: the same answer it gives any request with it.
+        release();
+        observer.response(exchange, outcome.refused.status);
+        const { 'content-length': _length, 'transfer-encoding': _chunked, ...headers } = clientResponseHeaders(outcome.refused.headers);
+        res.writeHead(outcome.refused.status, { ...headers, 'content-length': outcome.refused.body.length } as never);
+        res.end(outcome.refused.body);
+        return;
+      }
+      contentType = outcome.contentType;
+      unlisten = watch.listen(listener);
+      decide();
+    } catch {
       release();
-      observer.response(exchange, outcome.refused.status);
-      const { 'content-length': _length, 'transfer-encoding': _chunked, ...headers } = clientResponseHeaders(outcome.refused.headers);
-      res.writeHead(outcome.refused.status, { ...headers, 'content-length': outcome.refused.body.length } as never);
-      res.end(outcome.refused.body);
-      return;
+      res.destroy();
     }
-    contentType = outcome.contentType;
-    unlisten = watch.listen(listener);
-    decide();
   });
 }
