@@ -18,6 +18,7 @@ const HTTP_FORWARDING_TESTS = [
   'test/e2e/tracing.test.ts',
   'test/e2e/sharing.test.ts',
   'test/e2e/limits.test.ts',
+  'test/e2e/shared-watches.test.ts',
   'test/security/hostile-input.test.ts',
 ];
 

@@ -82,9 +82,12 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     deadlines,
   });
   const prepare = createPrepare(resolved, registry);
+  const { watches, discovery, reads } = resolved.share;
+  const share = watches || discovery || reads ? createShare(resolved.share, { observer, now: resolved.now }) : undefined;
   const down = createDrain({
     connections,
     async release() {
+      share?.close();
       unsubscribe?.();
       resolver.close?.();
       attachments.detachAll();
@@ -92,7 +95,6 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
       await registry.close();
     },
   });
-  const share = resolved.share.discovery || resolved.share.reads ? createShare(resolved.share, { observer, now: resolved.now }) : undefined;
   const serve = createServe(resolved.limits && createInFlightLimits(resolved.limits), share);
   const handlers = createHandlers({ mountPrefix, mountPath, prepare, serve, answers, emitter, logger, tracing: resolved.tracing, closed: down.draining, track: connections.request });
   const attachments = createAttachments(mountPrefix, mountPath, handlers.upgrade);

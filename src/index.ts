@@ -23,7 +23,7 @@ export type {
   CloseReason,
 } from './hooks.ts';
 export type { DrainOptions } from './lifecycle/drain.ts';
-export type { ShareOptions, DiscoveryShareOptions, ReadShareOptions } from './share/share-options.ts';
+export type { ShareOptions, SharedWatchesOptions, DiscoveryShareOptions, ReadShareOptions } from './share/share-options.ts';
 export type { LimitOptions } from './limits/limit-options.ts';
 export type { ReadinessReport, ProbeHandler } from './lifecycle/readiness.ts';
 export type { ForwardEngine } from './forward/http-forwarder.ts';

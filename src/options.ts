@@ -74,8 +74,9 @@ export interface ClusterProxyOptions {
    */
   tracing?: boolean;
   /**
-   * What requests of one identity share upstream: discovery from a cache, identical concurrent
-   * reads as one request (see `ShareOptions` and docs/sharing.md). Default: nothing shared.
+   * What requests of one identity share upstream: identical watches one upstream watch, discovery
+   * from a cache, identical concurrent reads one request (see `ShareOptions` and docs/sharing.md).
+   * Default: nothing shared.
    */
   share?: ShareOptions;
   /**

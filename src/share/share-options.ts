@@ -1,6 +1,29 @@
 import { InvalidOptionError } from '../errors.ts';
 import { checkKnownOptions } from '../known-options.ts';
 
+/** How shared watches run (`share.watches`); every field is optional. */
+export interface SharedWatchesOptions {
+  /**
+   * Milliseconds an upstream watch stays open after its last subscriber left, so that a page
+   * reload or the next dashboard joins it instead of starting another. Default `30_000`.
+   */
+  lingerMs?: number;
+  /**
+   * Recent events kept per shared watch, for subscribers that start from a resourceVersion (an
+   * informer after its list, a client resuming); one older than the window gets `410 Expired` and
+   * relists. Default `1000` events.
+   */
+  windowEvents?: number;
+  /** Bytes of recent events kept per shared watch, besides `windowEvents`. Default `16_777_216` (16 MiB). */
+  windowBytes?: number;
+  /**
+   * Bytes queued for one subscriber that reads slower than events come: beyond them its stream
+   * ends (it re-watches from its last resourceVersion) rather than slow the others or hold memory.
+   * Default `8_388_608` (8 MiB).
+   */
+  maxQueuedBytes?: number;
+}
+
 /** How long discovery answers are kept, and how much of them. */
 export interface DiscoveryShareOptions {
   /** Milliseconds an answer is served from the cache before the next request refetches it. Default `30_000`. */
@@ -14,9 +37,8 @@ export interface DiscoveryShareOptions {
 /** How identical concurrent reads share one upstream request. */
 export interface ReadShareOptions {
   /**
-   * Bytes of a shared response kept for clients that join after its body began, in bytes. Once
-   * the body is longer, later identical requests get a request of their own. Default `16 MiB`
-   * (`16_777_216`).
+   * Bytes of a shared response kept for clients that join after its body began. Once the body is
+   * longer, later identical requests get a request of their own. Default `16 MiB` (`16_777_216`).
    */
   maxBufferBytes?: number;
 }
@@ -29,10 +51,12 @@ export interface ReadShareOptions {
  */
 export interface ShareOptions {
   /**
-   * Identical watches of one identity share one upstream watch: `true`, or an object of its
-   * settings. Accepted and kept as given; the shared watches themselves are not in this version.
+   * Identical watches (same cluster, identity, `Accept`, path and selectors) share one upstream
+   * watch, each subscriber served as the API server would serve it (its own resourceVersion,
+   * bookmarks, `sendInitialEvents`, `timeoutSeconds`). `true` for the defaults, or the settings.
+   * WebSocket and protobuf watches are never shared. Default: off.
    */
-  watches?: boolean | object;
+  watches?: boolean | SharedWatchesOptions;
   /**
    * Discovery (`/api`, `/api/<v>`, `/apis`, `/apis/<g>`, `/apis/<g>/<v>`, `/version`,
    * `/openapi/v2`, `/openapi/v3`) served from a cache per cluster, identity and `Accept`, with
@@ -48,37 +72,43 @@ export interface ShareOptions {
 
 /** {@link ShareOptions} after validation: `undefined` for a part that is off. */
 export interface ResolvedShare {
-  /** As given, untouched: validated and used by the shared watches. */
-  watches: boolean | object | undefined;
-  discovery: Required<DiscoveryShareOptions> | undefined;
-  reads: Required<ReadShareOptions> | undefined;
+  readonly watches: Readonly<Required<SharedWatchesOptions>> | undefined;
+  readonly discovery: Readonly<Required<DiscoveryShareOptions>> | undefined;
+  readonly reads: Readonly<Required<ReadShareOptions>> | undefined;
 }
 
+/** `share.watches` with every default applied. */
+export type ResolvedWatchSharing = NonNullable<ResolvedShare['watches']>;
+
 export const SHARE_DEFAULTS = {
+  watches: { lingerMs: 30_000, windowEvents: 1000, windowBytes: 16 * 1024 * 1024, maxQueuedBytes: 8 * 1024 * 1024 },
   discovery: { ttlMs: 30_000, maxEntries: 1000, maxBodyBytes: 8 * 1024 * 1024 },
   reads: { maxBufferBytes: 16 * 1024 * 1024 },
 } as const;
 
-const MAX_TIMER_MS = 2_147_483_647;
+/** Timers overflow beyond this; byte and event counts are bounded by it too. */
+const MAX = 2_147_483_647;
 
 /** A given value as a message shows it: JSON where it has one (`undefined` and functions have none). */
 function shown(value: unknown): string {
   return JSON.stringify(value) ?? typeof value;
 }
 
-function positiveInteger(value: unknown, name: string, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidOptionError(`${name} must be a whole number from 1 to ${max}; got ${shown(value)}`);
+function wholeNumber(value: unknown, name: string, min: number, max: number, unit: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(`${name} must be a whole number of ${unit} from ${min} to ${max}; got ${shown(value)}`);
   }
   return value;
 }
 
-function part<T extends object>(value: unknown, name: string): T | undefined {
+/** A part given as `true` (the defaults), `false`/`undefined` (off) or an object of its settings. */
+function part<T extends object>(value: unknown, name: string, settings: readonly (keyof T & string)[]): T | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return {} as T;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidOptionError(`${name} must be true, false or an object of settings; got ${shown(value)}`);
   }
+  checkKnownOptions(value as T, settings, name);
   return value as T;
 }
 
@@ -89,27 +119,28 @@ function part<T extends object>(value: unknown, name: string): T | undefined {
 export function resolveShareOptions(share: unknown): ResolvedShare {
   if (share === undefined) return { watches: undefined, discovery: undefined, reads: undefined };
   if (typeof share !== 'object' || share === null || Array.isArray(share)) {
-    throw new InvalidOptionError('share must be an object such as { discovery: true, reads: true }');
+    throw new InvalidOptionError('share must be an object such as { watches: true, discovery: true, reads: true }');
   }
   checkKnownOptions(share as ShareOptions, ['watches', 'discovery', 'reads'], 'share');
-  const { watches, discovery, reads } = share as ShareOptions;
-  if (watches !== undefined && typeof watches !== 'boolean' && (typeof watches !== 'object' || watches === null || Array.isArray(watches))) {
-    throw new InvalidOptionError(`share.watches must be true, false or an object of settings; got ${shown(watches)}`);
-  }
-  const d = part<DiscoveryShareOptions>(discovery, 'share.discovery');
-  if (d) checkKnownOptions(d, ['ttlMs', 'maxEntries', 'maxBodyBytes'], 'share.discovery');
-  const r = part<ReadShareOptions>(reads, 'share.reads');
-  if (r) checkKnownOptions(r, ['maxBufferBytes'], 'share.reads');
-  const defaults = SHARE_DEFAULTS;
+  const given = share as ShareOptions;
+  const w = part<SharedWatchesOptions>(given.watches, 'share.watches', ['lingerMs', 'windowEvents', 'windowBytes', 'maxQueuedBytes']);
+  const d = part<DiscoveryShareOptions>(given.discovery, 'share.discovery', ['ttlMs', 'maxEntries', 'maxBodyBytes']);
+  const r = part<ReadShareOptions>(given.reads, 'share.reads', ['maxBufferBytes']);
+  const { watches, discovery, reads } = SHARE_DEFAULTS;
   return {
-    watches,
+    watches: w && {
+      lingerMs: wholeNumber(w.lingerMs ?? watches.lingerMs, 'share.watches.lingerMs', 0, MAX, 'milliseconds'),
+      windowEvents: wholeNumber(w.windowEvents ?? watches.windowEvents, 'share.watches.windowEvents', 1, MAX, 'events'),
+      windowBytes: wholeNumber(w.windowBytes ?? watches.windowBytes, 'share.watches.windowBytes', 1024, MAX, 'bytes'),
+      maxQueuedBytes: wholeNumber(w.maxQueuedBytes ?? watches.maxQueuedBytes, 'share.watches.maxQueuedBytes', 1024, MAX, 'bytes'),
+    },
     discovery: d && {
-      ttlMs: positiveInteger(d.ttlMs ?? defaults.discovery.ttlMs, 'share.discovery.ttlMs', MAX_TIMER_MS),
-      maxEntries: positiveInteger(d.maxEntries ?? defaults.discovery.maxEntries, 'share.discovery.maxEntries', 1_000_000),
-      maxBodyBytes: positiveInteger(d.maxBodyBytes ?? defaults.discovery.maxBodyBytes, 'share.discovery.maxBodyBytes', 1024 * 1024 * 1024),
+      ttlMs: wholeNumber(d.ttlMs ?? discovery.ttlMs, 'share.discovery.ttlMs', 1, MAX, 'milliseconds'),
+      maxEntries: wholeNumber(d.maxEntries ?? discovery.maxEntries, 'share.discovery.maxEntries', 1, 1_000_000, 'entries'),
+      maxBodyBytes: wholeNumber(d.maxBodyBytes ?? discovery.maxBodyBytes, 'share.discovery.maxBodyBytes', 1, 1024 * 1024 * 1024, 'bytes'),
     },
     reads: r && {
-      maxBufferBytes: positiveInteger(r.maxBufferBytes ?? defaults.reads.maxBufferBytes, 'share.reads.maxBufferBytes', 1024 * 1024 * 1024),
+      maxBufferBytes: wholeNumber(r.maxBufferBytes ?? reads.maxBufferBytes, 'share.reads.maxBufferBytes', 1, 1024 * 1024 * 1024, 'bytes'),
     },
   };
 }

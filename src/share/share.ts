@@ -7,22 +7,31 @@ import { identityKey } from './identity-key.ts';
 import { isSharableRead } from './request-key.ts';
 import type { ResolvedShare } from './share-options.ts';
 import { createSharedDiscovery } from './shared-discovery.ts';
+import { createWatchHub } from './watch-hub.ts';
+import { onWrittenResourceVersion } from './write-version.ts';
 
 /** Methods that change the cluster's state: reads sent before one completes must not be joined after it. */
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * The `share` option at work: each prepared HTTP request is served by the first part that takes
- * it (the discovery cache, then coalesced reads), else forwarded on its route as without sharing.
- * A request whose identity must not share (see `identityKey`) is always forwarded.
+ * it (shared watches, the discovery cache, then coalesced reads), else forwarded on its route as
+ * without sharing. A request whose identity must not share (see `identityKey`) is always forwarded.
  */
 export function createShare(share: ResolvedShare, deps: { observer: ForwardObserver; now: () => number }) {
+  const watches = share.watches && createWatchHub({ settings: share.watches, observer: deps.observer });
   const discovery = share.discovery && createSharedDiscovery({ ...share.discovery, now: deps.now, observer: deps.observer });
   const reads = share.reads && createCoalescedReads({ ...share.reads, observer: deps.observer });
 
   return {
     http(req: IncomingMessage, res: ServerResponse, prepared: PreparedRequest): void {
       const { exchange, route } = prepared;
+      if (watches) {
+        if (watches.serve(req, res, exchange, route)) return;
+        // A later subscriber of the same identity must see this write (read-your-writes).
+        const keys = watches.wantsWrite(exchange);
+        if (keys) onWrittenResourceVersion(res, (resourceVersion) => watches.written(keys, resourceVersion));
+      }
       const identity = identityKey(exchange);
       if (WRITES.has(exchange.method)) {
         res.once('close', () => {
@@ -35,6 +44,10 @@ export function createShare(share: ResolvedShare, deps: { observer: ForwardObser
         if (reads && isSharableRead(exchange)) return reads.serve(res, prepared, identity);
       }
       route.http(req, res, exchange);
+    },
+    /** Ends the shared watches' subscribers and upstream watches. */
+    close(): void {
+      watches?.close();
     },
   };
 }

@@ -1,15 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { createClusterProxy } from '../../src/create-cluster-proxy.ts';
 import { InvalidOptionError } from '../../src/errors.ts';
 import { resolveShareOptions, SHARE_DEFAULTS } from '../../src/share/share-options.ts';
 
-describe('resolveShareOptions', () => {
+const OFF = { watches: undefined, discovery: undefined, reads: undefined };
+
+describe('the share option', () => {
   it('is off unless given, part by part', () => {
-    expect(resolveShareOptions(undefined)).toEqual({ watches: undefined, discovery: undefined, reads: undefined });
-    expect(resolveShareOptions({ discovery: false, reads: false })).toEqual({ watches: undefined, discovery: undefined, reads: undefined });
+    expect(resolveShareOptions(undefined)).toEqual(OFF);
+    expect(resolveShareOptions({})).toEqual(OFF);
+    expect(resolveShareOptions({ watches: false, discovery: false, reads: false })).toEqual(OFF);
   });
 
   it('takes true for the defaults and objects for settings', () => {
-    expect(resolveShareOptions({ discovery: true, reads: true })).toEqual({ watches: undefined, discovery: SHARE_DEFAULTS.discovery, reads: SHARE_DEFAULTS.reads });
+    expect(resolveShareOptions({ watches: true, discovery: true, reads: true })).toEqual(SHARE_DEFAULTS);
+    expect(resolveShareOptions({ watches: { lingerMs: 0, windowEvents: 5 } }).watches).toEqual({ ...SHARE_DEFAULTS.watches, lingerMs: 0, windowEvents: 5 });
     expect(resolveShareOptions({ discovery: { ttlMs: 5_000 }, reads: { maxBufferBytes: 1024 } })).toEqual({
       watches: undefined,
       discovery: { ...SHARE_DEFAULTS.discovery, ttlMs: 5_000 },
@@ -17,23 +22,24 @@ describe('resolveShareOptions', () => {
     });
   });
 
-  it('passes watches through untouched, as a boolean or an object', () => {
-    const settings = { acrossUsers: 'subject-access-review' };
-    expect(resolveShareOptions({ watches: settings }).watches).toBe(settings);
-    expect(resolveShareOptions({ watches: true }).watches).toBe(true);
-    expect(() => resolveShareOptions({ watches: 'yes' })).toThrow(/share\.watches must be true, false or an object/);
-    expect(() => resolveShareOptions({ watches: [] })).toThrow(/share\.watches/);
-    expect(() => resolveShareOptions({ watches: null })).toThrow(/share\.watches/);
-  });
-
   it.each([
-    [null, /share must be an object/],
-    ['all', /share must be an object/],
-    [[], /share must be an object/],
+    [null, /^share must be an object/],
+    [5, /^share must be an object/],
+    ['all', /^share must be an object/],
+    [[], /^share must be an object/],
+    [{ watch: true }, /share: unknown option "watch"/],
     [{ discovry: true }, /unknown option "discovry"/],
+    [{ watches: 'yes' }, /^share\.watches must be true, false or an object/],
+    [{ watches: [] }, /^share\.watches must be true, false or an object/],
+    [{ watches: null }, /^share\.watches must be true, false or an object/],
+    [{ watches: { lingerms: 5 } }, /share\.watches: unknown option "lingerms"; did you mean "lingerMs"/],
+    [{ watches: { lingerMs: -1 } }, /^share\.watches\.lingerMs must be a whole number of milliseconds from 0/],
+    [{ watches: { windowEvents: 0 } }, /^share\.watches\.windowEvents must be a whole number of events from 1/],
+    [{ watches: { windowBytes: 1.5 } }, /^share\.watches\.windowBytes must be/],
+    [{ watches: { maxQueuedBytes: Number.POSITIVE_INFINITY } }, /^share\.watches\.maxQueuedBytes must be/],
     [{ discovery: 'on' }, /share\.discovery must be true, false or an object/],
     [{ discovery: { ttl: 5 } }, /share\.discovery: unknown option "ttl"/],
-    [{ discovery: { ttlMs: 0 } }, /share\.discovery\.ttlMs must be a whole number from 1 to 2147483647; got 0/],
+    [{ discovery: { ttlMs: 0 } }, /share\.discovery\.ttlMs must be a whole number of milliseconds from 1 to 2147483647; got 0/],
     [{ discovery: { ttlMs: 1.5 } }, /share\.discovery\.ttlMs/],
     [{ discovery: { ttlMs: Infinity } }, /share\.discovery\.ttlMs/],
     [{ discovery: { ttlMs: 2 ** 31 } }, /share\.discovery\.ttlMs/],
@@ -44,5 +50,9 @@ describe('resolveShareOptions', () => {
   ])('refuses %j naming the setting', (value, message) => {
     expect(() => resolveShareOptions(value)).toThrow(InvalidOptionError);
     expect(() => resolveShareOptions(value)).toThrow(message);
+  });
+
+  it('is validated at construction', () => {
+    expect(() => createClusterProxy({ clusters: [], share: { watches: { lingerMs: -1 } } })).toThrow(/share\.watches\.lingerMs/);
   });
 });
