@@ -48,7 +48,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   const resolved = resolveOptions(options);
   const { emitter, logger, mountPrefix, mountPath, resolver } = resolved;
   let closed = false;
-  const answers = createAnswers(emitter, logger);
+  const answers = createAnswers(emitter, logger, resolved.now);
   const deadlines = createDeadlines();
   const { observer, closeUpgraded } = createForwardObserver({ emitter, answers, sessions: resolved.sessions, now: resolved.now });
   const registry = createUpstreamRegistry(resolver, {

@@ -108,7 +108,7 @@ export function createUpgradeForwarder(cluster: ValidatedCluster, agent: Agent, 
       socket.once('close', close);
       upstream.once('close', close);
       const protocol: string | undefined = response.headers['sec-websocket-protocol'];
-      observer.opened(exchange, socket, protocol);
+      observer.opened(exchange, socket, protocol, upstream);
     });
 
     upstreamReq.on('response', (response) => {

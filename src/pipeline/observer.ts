@@ -3,6 +3,7 @@ import type { ForwardObserver } from '../forward/observer.ts';
 import type { HookEmitter, ProxyEvent } from '../hooks.ts';
 import type { SessionTokenSource } from '../sessions/session-token-source.ts';
 import type { Answers } from './answer.ts';
+import type { UpgradeCloseCause } from './audit.ts';
 import type { Exchange } from './exchange.ts';
 
 /** What hooks learn of an exchange: never a token, a cookie or the query string. */
@@ -16,6 +17,24 @@ export function describeExchange(exchange: Exchange): ProxyEvent {
     request: exchange.request,
     user: exchange.user,
   };
+}
+
+/** Bytes each way through an upgraded connection, and which side ended it first. */
+interface Tap {
+  protocol: string | undefined;
+  bytesIn: number;
+  bytesOut: number;
+  cause: UpgradeCloseCause | undefined;
+}
+
+/** Counts by listening beside the pipe: a `data` listener on a flowing stream never pauses it. */
+function tap(socket: Duplex, upstream: Duplex, protocol: string | undefined): Tap {
+  const counted: Tap = { protocol, bytesIn: 0, bytesOut: 0, cause: undefined };
+  socket.on('data', (chunk: Buffer) => void (counted.bytesIn += chunk.length));
+  upstream.on('data', (chunk: Buffer) => void (counted.bytesOut += chunk.length));
+  socket.once('end', () => void (counted.cause ??= 'client'));
+  upstream.once('end', () => void (counted.cause ??= 'cluster'));
+  return counted;
 }
 
 /** What the forwarders' observer needs from the proxy. */
@@ -33,20 +52,30 @@ export interface ObserverDependencies {
  */
 export function createForwardObserver(deps: ObserverDependencies) {
   const { emitter, now } = deps;
+  const { auditor } = deps.answers;
   const upgraded = new Set<Duplex>();
+  // What the audit event of each open upgrade needs at its close; only kept when someone audits.
+  const taps = new Map<Duplex, Tap>();
   const observer: ForwardObserver = {
     response(exchange, statusCode) {
       // Only while it is still the credential the cluster refused: a late 401 for a rotated token keeps its successor.
       if (statusCode === 401 && exchange.credential) exchange.credentialSource?.rejected(exchange.credential);
       if (emitter.has('proxyRes')) emitter.emit('proxyRes', { ...describeExchange(exchange), statusCode, durationMs: now() - exchange.startedAt });
+      auditor.answered(exchange, statusCode);
     },
-    opened(exchange, socket, protocol) {
+    opened(exchange, socket, protocol, upstream) {
       upgraded.add(socket);
+      if (emitter.has('audit')) taps.set(socket, tap(socket, upstream, protocol));
       if (exchange.session !== undefined) deps.sessions?.track(exchange.session, socket);
       if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'open', protocol, durationMs: 0 });
     },
     closed(exchange, socket) {
       upgraded.delete(socket);
+      const counted = taps.get(socket);
+      if (counted) {
+        taps.delete(socket);
+        auditor.closed(exchange, { ...counted, cause: counted.cause ?? 'error' });
+      }
       if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'close', protocol: undefined, durationMs: now() - exchange.startedAt });
     },
     failure(exchange, error, client) {
@@ -57,7 +86,11 @@ export function createForwardObserver(deps: ObserverDependencies) {
     observer,
     /** Closes every upgraded connection (the proxy is closing). */
     closeUpgraded: (): void => {
-      for (const socket of upgraded) socket.destroy();
+      for (const socket of upgraded) {
+        const counted = taps.get(socket);
+        if (counted) counted.cause ??= 'proxy-shutdown';
+        socket.destroy();
+      }
       upgraded.clear();
     },
   };
