@@ -56,7 +56,11 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     tokenStore: resolved.tokenStore,
     now: resolved.now,
     logger,
-    onError: (error) => logger.error('kube-cluster-proxy: token store error:', error),
+    onError: (error) => {
+      if (emitter.has('tokenStoreError')) emitter.emit('tokenStoreError', { error });
+      else logger.error('kube-cluster-proxy: token store error:', error);
+    },
+    onFetch: emitter.has('credentialFetch') ? (event) => emitter.emit('credentialFetch', event) : undefined,
     engine: resolved.engine,
     policy: resolved.policy,
     observer,
@@ -65,6 +69,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   const prepare = createPrepare(resolved, registry);
   const handlers = createHandlers({ mountPrefix, mountPath, prepare, answers, emitter, logger, closed: () => closed });
   const attachments = createAttachments(mountPrefix, mountPath, handlers.upgrade);
+  const unsubscribeRefresh = emitter.has('sessionRefresh') ? resolved.sessions?.onRefresh?.((event) => emitter.emit('sessionRefresh', event)) : undefined;
   const unsubscribe = resolver.subscribe?.((event) => {
     if (event.type !== 'error') return;
     if (emitter.has('resolverError')) emitter.emit('resolverError', { error: event.error });
@@ -75,6 +80,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     if (closed) return;
     closed = true;
     unsubscribe?.();
+    unsubscribeRefresh?.();
     resolver.close?.();
     attachments.detachAll();
     closeUpgraded();

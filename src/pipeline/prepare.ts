@@ -123,6 +123,9 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
 
   return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, progress: PrepareProgress = {}): Promise<PreparedRequest> {
     checkRequest(req, upgrade);
+    const method = req.method ?? 'GET';
+    const request = parseRequestInfo(method, target.path);
+    progress.request = request;
     const headers: IncomingHttpHeaders = req.headers;
     const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
     const hasBody = !upgrade && hasRequestBody(headers);
@@ -145,10 +148,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
 
     // The user's token first: a refused one costs no credential fetch.
     const who: VerifiedDecision = decision.kind === 'impersonate' ? { ...decision, verified: await decision.verifier.verify(decision.token.token) } : decision;
-    const method = req.method ?? 'GET';
-    const request = parseRequestInfo(method, target.path);
     const user = userOf(who, cluster.name);
-    progress.request = request;
     progress.user = user;
     if (upstream.policy) {
       const verdict = await decide(upstream.policy, request, user, cluster.name);
