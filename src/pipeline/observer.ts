@@ -3,8 +3,8 @@ import type { ForwardObserver } from '../forward/observer.ts';
 import type { HookEmitter, ProxyEvent } from '../hooks.ts';
 import type { SessionTokenSource } from '../sessions/session-token-source.ts';
 import type { Answers } from './answer.ts';
-import type { UpgradeCloseCause } from './audit.ts';
 import type { Exchange } from './exchange.ts';
+import { tapUpgrade, type UpgradeTap } from './upgrade-tap.ts';
 
 /** What hooks learn of an exchange: never a token, a cookie or the query string. */
 export function describeExchange(exchange: Exchange): ProxyEvent {
@@ -17,24 +17,6 @@ export function describeExchange(exchange: Exchange): ProxyEvent {
     request: exchange.request,
     user: exchange.user,
   };
-}
-
-/** Bytes each way through an upgraded connection, and which side ended it first. */
-interface Tap {
-  protocol: string | undefined;
-  bytesIn: number;
-  bytesOut: number;
-  cause: UpgradeCloseCause | undefined;
-}
-
-/** Counts by listening beside the pipe: a `data` listener on a flowing stream never pauses it. */
-function tap(socket: Duplex, upstream: Duplex, protocol: string | undefined): Tap {
-  const counted: Tap = { protocol, bytesIn: 0, bytesOut: 0, cause: undefined };
-  socket.on('data', (chunk: Buffer) => void (counted.bytesIn += chunk.length));
-  upstream.on('data', (chunk: Buffer) => void (counted.bytesOut += chunk.length));
-  socket.once('end', () => void (counted.cause ??= 'client'));
-  upstream.once('end', () => void (counted.cause ??= 'cluster'));
-  return counted;
 }
 
 /** What the forwarders' observer needs from the proxy. */
@@ -55,7 +37,7 @@ export function createForwardObserver(deps: ObserverDependencies) {
   const { auditor } = deps.answers;
   const upgraded = new Set<Duplex>();
   // What the audit event of each open upgrade needs at its close; only kept when someone audits.
-  const taps = new Map<Duplex, Tap>();
+  const taps = new Map<Duplex, UpgradeTap>();
   const observer: ForwardObserver = {
     response(exchange, statusCode) {
       // Only while it is still the credential the cluster refused: a late 401 for a rotated token keeps its successor.
@@ -65,7 +47,7 @@ export function createForwardObserver(deps: ObserverDependencies) {
     },
     opened(exchange, socket, protocol, upstream) {
       upgraded.add(socket);
-      if (emitter.has('audit')) taps.set(socket, tap(socket, upstream, protocol));
+      if (emitter.has('audit')) taps.set(socket, tapUpgrade(exchange, socket, upstream, protocol));
       if (exchange.session !== undefined) deps.sessions?.track(exchange.session, socket);
       if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'open', protocol, durationMs: 0 });
     },
