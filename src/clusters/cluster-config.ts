@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '../errors.ts';
 import { checkKnownOptions } from '../known-options.ts';
 import type { Policy } from '../policy/policy.ts';
+import { validateRecordSessions, type RecordSessions } from '../recording/record-sessions.ts';
 import { validatePolicy, type CompiledPolicy } from '../policy/validate-policy.ts';
 import { clusterNameProblem } from './cluster-name.ts';
 
@@ -136,6 +137,8 @@ export interface ClusterConfig {
    * contacted, for HTTP and upgrades alike; a denial answers `403`. Default: none.
    */
   policy?: Policy;
+  /** Record this cluster's exec and attach sessions over WebSocket as asciicast v2 files. Default: not recorded. */
+  recordSessions?: RecordSessions;
 }
 
 /** Verification of user tokens and claim mapping for `authMode: 'impersonate'`. */
@@ -194,6 +197,8 @@ export interface ValidatedCluster {
   readonly sessionProvider: string | undefined;
   /** The cluster's own `policy`, compiled. */
   readonly policy: CompiledPolicy | undefined;
+  /** `recordSessions`, checked, `maxBytes` filled in. */
+  readonly recordSessions: Required<RecordSessions> | undefined;
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster', 'impersonate'];
@@ -356,7 +361,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
   if (typeof config.name !== 'string') throw new InvalidOptionError(`${where}.name must be a string`);
   checkKnownOptions(
     config,
-    ['name', 'server', 'ca', 'tlsServerName', 'insecureSkipTLSVerify', 'credentials', 'authMode', 'impersonate', 'context', 'impersonation', 'sessionProvider', 'policy'],
+    ['name', 'server', 'ca', 'tlsServerName', 'insecureSkipTLSVerify', 'credentials', 'authMode', 'impersonate', 'context', 'impersonation', 'sessionProvider', 'policy', 'recordSessions'],
     `${where} ("${config.name}")`,
   );
   const nameProblem = clusterNameProblem(config.name);
@@ -429,6 +434,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
     impersonation,
     sessionProvider: config.sessionProvider,
     policy: config.policy === undefined ? undefined : validatePolicy(config.policy, `${where}.policy`),
+    recordSessions: config.recordSessions === undefined ? undefined : validateRecordSessions(config.recordSessions, `${where}.recordSessions`),
   };
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ClusterProxyError, ClusterProxyErrorCode } from '../errors.ts';
 import type { HookEmitter, RequestIdentity } from '../hooks.ts';
+import type { RecordingSummary } from '../recording/session-recorder.ts';
 import { redactedExcerpt } from '../redact.ts';
 import type { Exchange } from './exchange.ts';
 import type { RequestInfo } from './request-info.ts';
@@ -50,6 +51,8 @@ export interface AuditEvent {
   bytes?: { in: number; out: number };
   /** For a switched upgrade: when (ISO 8601) and why it closed. */
   closed?: { time: string; cause: UpgradeCloseCause };
+  /** For a recorded session (`recordSessions`): its file and whether it is whole, truncated at `maxBytes`, or dropped (the disk fell behind or failed). */
+  recording?: RecordingSummary;
 }
 
 /** What the proxy knew of a request when it refused it. */
@@ -114,7 +117,7 @@ export function createAuditor(emitter: HookEmitter, now: () => number) {
       emitter.emit('audit', fromExchange(exchange, code, now() - exchange.startedAt));
     },
     /** An upgraded connection the cluster switched has closed. */
-    closed(exchange: Exchange, details: { protocol: string | undefined; bytesIn: number; bytesOut: number; cause: UpgradeCloseCause }): void {
+    closed(exchange: Exchange, details: { protocol: string | undefined; bytesIn: number; bytesOut: number; cause: UpgradeCloseCause; recording: RecordingSummary | undefined }): void {
       if (!emitter.has('audit') || !first(exchange)) return;
       const at = now();
       emitter.emit('audit', {
@@ -122,6 +125,7 @@ export function createAuditor(emitter: HookEmitter, now: () => number) {
         ...(details.protocol === undefined ? {} : { protocol: details.protocol }),
         bytes: { in: details.bytesIn, out: details.bytesOut },
         closed: { time: new Date(at).toISOString(), cause: details.cause },
+        ...(details.recording === undefined ? {} : { recording: details.recording }),
       });
     },
     /** The proxy answered with an error of its own. */

@@ -47,7 +47,7 @@ export function createForwardObserver(deps: ObserverDependencies) {
     },
     opened(exchange, socket, protocol, upstream) {
       upgraded.add(socket);
-      if (emitter.has('audit')) taps.set(socket, tapUpgrade(exchange, socket, upstream, protocol));
+      if (emitter.has('audit') || exchange.cluster.recordSessions) taps.set(socket, tapUpgrade(exchange, socket, upstream, protocol, now));
       if (exchange.session !== undefined) deps.sessions?.track(exchange.session, socket);
       if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'open', protocol, durationMs: 0 });
     },
@@ -56,7 +56,7 @@ export function createForwardObserver(deps: ObserverDependencies) {
       const counted = taps.get(socket);
       if (counted) {
         taps.delete(socket);
-        auditor.closed(exchange, { ...counted, cause: counted.cause ?? 'error' });
+        auditor.closed(exchange, { ...counted, cause: counted.cause ?? 'error', recording: counted.recorder?.finish() });
       }
       if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'close', protocol: undefined, durationMs: now() - exchange.startedAt });
     },

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { UpgradeCloseCause } from './audit.ts';
 import type { Exchange } from './exchange.ts';
+import { createSessionRecorder, type SessionRecorder } from '../recording/session-recorder.ts';
 import { createFrameScanner } from './websocket-frames.ts';
 
 /** Bytes each way through an upgraded connection, and which side ended it first. */
@@ -9,6 +10,16 @@ export interface UpgradeTap {
   bytesIn: number;
   bytesOut: number;
   cause: UpgradeCloseCause | undefined;
+  /** The session's recording, when its cluster records sessions. */
+  recorder: SessionRecorder | undefined;
+}
+
+/** Only exec and attach carry a terminal worth recording; only WebSocket's frames are read. */
+function recorderFor(exchange: Exchange, websocket: boolean, protocol: string | undefined, now: () => number): SessionRecorder | undefined {
+  const settings = exchange.cluster.recordSessions;
+  const { subresource } = exchange.request;
+  if (!settings || !websocket || protocol === undefined || (subresource !== 'exec' && subresource !== 'attach')) return undefined;
+  return createSessionRecorder(exchange, settings, protocol, now);
 }
 
 const CLOSE = 8;
@@ -19,14 +30,17 @@ const CLOSE = 8;
  * first close frame ended it (the TCP ends race after the closing handshake); over SPDY, the
  * side whose stream ended first.
  */
-export function tapUpgrade(exchange: Exchange, socket: Duplex, upstream: Duplex, protocol: string | undefined): UpgradeTap {
-  const tap: UpgradeTap = { protocol, bytesIn: 0, bytesOut: 0, cause: undefined };
+export function tapUpgrade(exchange: Exchange, socket: Duplex, upstream: Duplex, protocol: string | undefined, now: () => number): UpgradeTap {
   const websocket = /^websocket$/i.test(String(exchange.headers.upgrade ?? ''));
-  const closedBy = (cause: UpgradeCloseCause) => (opcode: number) => {
-    if (opcode === CLOSE) tap.cause ??= cause;
-  };
-  const fromClient = websocket ? createFrameScanner(closedBy('client'), false) : undefined;
-  const fromCluster = websocket ? createFrameScanner(closedBy('cluster'), false) : undefined;
+  const recorder = recorderFor(exchange, websocket, protocol, now);
+  const tap: UpgradeTap = { protocol, bytesIn: 0, bytesOut: 0, cause: undefined, recorder };
+  const frames = (cause: UpgradeCloseCause, record: ((opcode: number, payload: Buffer | undefined) => void) | undefined) =>
+    createFrameScanner((opcode, payload) => {
+      if (opcode === CLOSE) tap.cause ??= cause;
+      record?.(opcode, payload);
+    }, record !== undefined);
+  const fromClient = websocket ? frames('client', recorder?.fromClient) : undefined;
+  const fromCluster = websocket ? frames('cluster', recorder?.fromCluster) : undefined;
   socket.on('data', (chunk: Buffer) => {
     tap.bytesIn += chunk.length;
     fromClient?.(chunk);
