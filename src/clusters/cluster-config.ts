@@ -8,6 +8,7 @@ import { isHttpUrl } from '../checks.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { checkKnownOptions } from '../known-options.ts';
 import type { Policy } from '../policy/policy.ts';
+import { validateRecordSessions, type RecordSessions } from '../recording/record-sessions.ts';
 import { validatePolicy, type CompiledPolicy } from '../policy/validate-policy.ts';
 import { clusterNameProblem } from './cluster-name.ts';
 import { validateCredentials, type ClusterCredentials } from './credentials-config.ts';
@@ -85,6 +86,8 @@ export interface ClusterConfig {
    * one. Default `'unbounded'`: they last as long as the cluster keeps them.
    */
   upgradeLifetime?: 'credential' | 'unbounded';
+  /** Record this cluster's exec and attach sessions over WebSocket as asciicast v2 files. Default: not recorded. */
+  recordSessions?: RecordSessions;
 }
 
 
@@ -117,6 +120,8 @@ export interface ValidatedCluster {
   /** The cluster's own `policy`, compiled. */
   readonly policy: CompiledPolicy | undefined;
   readonly upgradeLifetime: 'credential' | 'unbounded';
+  /** `recordSessions`, checked, `maxBytes` filled in. */
+  readonly recordSessions: Required<RecordSessions> | undefined;
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster', 'impersonate'];
@@ -136,6 +141,7 @@ const CLUSTER_OPTIONS: readonly (keyof ClusterConfig)[] = [
   'sessionProvider',
   'policy',
   'upgradeLifetime',
+  'recordSessions',
 ];
 
 /**
@@ -245,6 +251,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
     sessionProvider: config.sessionProvider,
     policy: config.policy === undefined ? undefined : validatePolicy(config.policy, `${where}.policy`),
     upgradeLifetime: config.upgradeLifetime ?? 'unbounded',
+    recordSessions: config.recordSessions === undefined ? undefined : validateRecordSessions(config.recordSessions, `${where}.recordSessions`),
   };
 }
 

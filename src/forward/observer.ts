@@ -10,8 +10,11 @@ import type { Exchange } from '../pipeline/exchange.ts';
 export interface ForwardObserver {
   /** The cluster's response headers arrived; for an upgrade, the cluster refused it (anything but `101`). */
   response(exchange: Exchange, statusCode: number): void;
-  /** The cluster switched protocols; `socket` (the client's) is now piped to it. */
-  opened(exchange: Exchange, socket: Duplex, protocol: string | undefined): void;
+  /**
+   * The cluster switched protocols; `socket` (the client's) is now piped to `upstream` (the
+   * cluster's), whose bytes the pipeline may count or record by listening, never by pausing.
+   */
+  opened(exchange: Exchange, socket: Duplex, protocol: string | undefined, upstream: Duplex): void;
   /** An upgraded connection ended; `by` is the side that closed or reset it. */
   closed(exchange: Exchange, socket: Duplex, by: 'client' | 'cluster'): void;
   /**

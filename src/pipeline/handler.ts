@@ -5,7 +5,7 @@ import { connectionTokens } from '../forward/headers.ts';
 import type { HookEmitter, Logger } from '../hooks.ts';
 import type { Answers } from './answer.ts';
 import { describeExchange } from './observer.ts';
-import type { Prepare, PreparedRequest } from './prepare.ts';
+import type { Prepare, PreparedRequest, PrepareProgress } from './prepare.ts';
 import { mountMismatch, parseClusterPath, routeNotFound, type ClusterRequestPath } from './route.ts';
 
 /** What the request handlers need from the proxy. */
@@ -30,20 +30,21 @@ export interface HandlerDependencies {
 export function createHandlers(deps: HandlerDependencies) {
   const { answers, emitter, mountPrefix } = deps;
 
-  function route(target: string, method: string, upgrade: boolean, client: ServerResponse | Duplex): ClusterRequestPath | undefined | false {
+  function route(req: IncomingMessage, target: string, method: string, upgrade: boolean, client: ServerResponse | Duplex): ClusterRequestPath | undefined | false {
     try {
       return parseClusterPath(target, mountPrefix);
     } catch (error) {
-      answers.fail(error, { method, upgrade }, client);
+      answers.fail(error, { method, upgrade, req }, client);
       return false;
     }
   }
 
   function run(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, client: ServerResponse | Duplex, forward: (prepared: PreparedRequest) => void): void {
-    const context = { method: req.method ?? 'GET', upgrade, target };
+    const progress: PrepareProgress = {};
+    const context = { method: req.method ?? 'GET', upgrade, target, req, progress };
     (async () => {
       if (deps.closed()) throw new ProxyClosedError('the cluster proxy is shutting down: try again, another replica may answer', { cluster: target.cluster });
-      const prepared = await deps.prepare(req, target, upgrade);
+      const prepared = await deps.prepare(req, target, upgrade, progress);
       if (emitter.has('proxyReq')) emitter.emit('proxyReq', describeExchange(prepared.exchange));
       forward(prepared);
     })().catch((error: unknown) => answers.fail(error, context, client));
@@ -51,15 +52,15 @@ export function createHandlers(deps: HandlerDependencies) {
 
   function http(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void {
     const method = req.method ?? 'GET';
-    const target = route((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', method, false, res);
+    const target = route(req, (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', method, false, res);
     if (target === false) return;
     if (!target) {
       const mistake = mountMismatch(req, mountPrefix, deps.mountPath);
       if (mistake) {
         deps.logger.error(`kube-cluster-proxy: ${mistake.message}`);
-        answers.fail(mistake, { method, upgrade: false }, res);
+        answers.fail(mistake, { method, upgrade: false, req }, res);
       } else if (next) next();
-      else answers.fail(routeNotFound(deps.mountPath), { method, upgrade: false }, res);
+      else answers.fail(routeNotFound(deps.mountPath), { method, upgrade: false, req }, res);
       return;
     }
     if (req.headers.upgrade !== undefined && connectionTokens(req.headers.connection).has('upgrade')) {
@@ -71,7 +72,7 @@ export function createHandlers(deps: HandlerDependencies) {
         { cluster: target.cluster },
       );
       deps.logger.error(`kube-cluster-proxy: ${mistake.message}`);
-      answers.fail(mistake, { method, upgrade: true, target }, res);
+      answers.fail(mistake, { method, upgrade: true, target, req }, res);
       return;
     }
     if (!deps.closed()) deps.track(res);
@@ -82,10 +83,10 @@ export function createHandlers(deps: HandlerDependencies) {
     // A client that resets before the cluster takes over must not crash the process.
     socket.on('error', () => {});
     const method = req.method ?? 'GET';
-    const target = route(req.url ?? '/', method, true, socket);
+    const target = route(req, req.url ?? '/', method, true, socket);
     if (target === false) return;
     if (!target) {
-      answers.fail(routeNotFound(deps.mountPath), { method, upgrade: true }, socket);
+      answers.fail(routeNotFound(deps.mountPath), { method, upgrade: true, req }, socket);
       return;
     }
     run(req, target, true, socket, ({ route: r, exchange }) => r.upgrade(req, socket, head, exchange));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isBearerToken } from '../checks.ts';
 import { withoutBearerSubprotocol } from '../credentials/bearer-subprotocol.ts';
@@ -17,11 +18,13 @@ import { connectionTokens, hasRequestBody, upstreamRequestHeaders } from '../for
 import type { Route } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';
 import type { SessionTokenSource } from '../sessions/session-token-source.ts';
+import { clientOf } from './audit.ts';
 import type { Exchange } from './exchange.ts';
 import { credentialExpiry } from '../lifecycle/credential-lifetime.ts';
 import { decide } from '../policy/decide.ts';
 import { decideIdentity, identityHeaders, userOf, type DecidedIdentity, type VerifiedDecision } from './identity.ts';
-import { parseRequestInfo } from './request-info.ts';
+import { parseRequestInfo, type RequestInfo } from './request-info.ts';
+import type { UserInfo } from './user.ts';
 import type { ClusterRequestPath } from './route.ts';
 import type { Upstream, UpstreamRegistry } from './upstreams.ts';
 
@@ -35,6 +38,16 @@ const UPGRADES = /^(websocket|spdy\/3\.1)$/i;
 export interface PreparedRequest {
   exchange: Exchange;
   route: Route;
+}
+
+/**
+ * What preparation learned so far, written as it goes: a request refused half-way is audited
+ * with the cluster, request and user it got to.
+ */
+export interface PrepareProgress {
+  cluster?: string | undefined;
+  request?: RequestInfo | undefined;
+  user?: UserInfo | undefined;
 }
 
 /** What the preparation step needs from the proxy's options. */
@@ -109,8 +122,11 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     return credential;
   }
 
-  return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean): Promise<PreparedRequest> {
+  return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, progress: PrepareProgress = {}): Promise<PreparedRequest> {
     checkRequest(req, upgrade);
+    const method = req.method ?? 'GET';
+    const request = parseRequestInfo(method, target.path);
+    progress.request = request;
     const headers: IncomingHttpHeaders = req.headers;
     const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
     const hasBody = !upgrade && hasRequestBody(headers);
@@ -119,6 +135,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     }
     const upstream = await registry.get(target.cluster);
     const { cluster, access } = upstream;
+    progress.cluster = cluster.name;
     const found = access.mode === 'cluster' ? undefined : await userToken(req, upstream, upgrade);
     const decision = decideIdentity(access, found?.token);
     if (decision.kind === 'refused') {
@@ -132,9 +149,8 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
 
     // The user's token first: a refused one costs no credential fetch.
     const who: VerifiedDecision = decision.kind === 'impersonate' ? { ...decision, verified: await decision.verifier.verify(decision.token.token) } : decision;
-    const method = req.method ?? 'GET';
-    const request = parseRequestInfo(method, target.path);
     const user = userOf(who, cluster.name);
+    progress.user = user;
     if (upstream.policy) {
       const verdict = await decide(upstream.policy, request, user, cluster.name);
       if (!verdict.allowed) {
@@ -164,6 +180,8 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     if (protocols) out['sec-websocket-protocol'] = protocols;
 
     const exchange: Exchange = {
+      id: randomUUID(),
+      client: clientOf(req),
       cluster,
       identity: identity.identity,
       request,

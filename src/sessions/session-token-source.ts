@@ -24,4 +24,16 @@ export interface SessionTokenSource {
   tokenFor(req: IncomingMessage, provider?: string): Promise<SessionToken | undefined>;
   /** Ties an upgraded connection to its session: it is closed when the session ends. */
   track(session: string, socket: Duplex): void;
+  /** Optional: subscribes to token refreshes (the proxy relays them to the `sessionRefresh` hook); returns the unsubscribe. */
+  onRefresh?(listener: (event: SessionRefreshEvent) => void): () => void;
+}
+
+/**
+ * A refresh of a session's tokens at its provider: `'refreshed'`, `'ended'` (the provider refused
+ * the refresh token, or there was none: the user must log in again) or `'failed'` (the provider or
+ * the store could not be reached).
+ */
+export interface SessionRefreshEvent {
+  provider: string;
+  outcome: 'refreshed' | 'ended' | 'failed';
 }
