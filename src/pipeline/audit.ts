@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ClusterProxyError, ClusterProxyErrorCode } from '../errors.ts';
 import type { CloseReason, HookEmitter, RequestIdentity } from '../hooks.ts';
 import type { RecordingSummary } from '../recording/session-recorder.ts';
-import { redactedExcerpt } from '../redact.ts';
+import { redactedExcerpt, withoutTokens } from '../redact.ts';
 import type { Exchange } from './exchange.ts';
 import type { RequestInfo } from './request-info.ts';
 import type { UserInfo } from './user.ts';
@@ -69,15 +69,18 @@ export function clientOf(req: IncomingMessage | undefined): { address: string | 
   return { address: req?.socket?.remoteAddress, userAgent: agent === undefined ? undefined : redactedExcerpt(agent, 200) };
 }
 
-/** The command of an exec, read from the upstream path's query; `undefined` for anything else. */
-function commandOf(exchange: Exchange): string[] | undefined {
+/**
+ * The command of an exec, read from the upstream path's query, anything token-like in it redacted
+ * (`curl -H "Authorization: Bearer ..."` is a command too); `undefined` for anything else.
+ */
+export function execCommand(exchange: Exchange): string[] | undefined {
   if (exchange.request.subresource !== 'exec') return undefined;
   const q = exchange.path.indexOf('?');
-  return q === -1 ? [] : new URLSearchParams(exchange.path.slice(q + 1)).getAll('command');
+  return q === -1 ? [] : new URLSearchParams(exchange.path.slice(q + 1)).getAll('command').map(withoutTokens);
 }
 
 function fromExchange(exchange: Exchange, code: number, durationMs: number): AuditEvent {
-  const command = commandOf(exchange);
+  const command = execCommand(exchange);
   return {
     time: new Date(exchange.startedAt).toISOString(),
     requestId: exchange.id,

@@ -46,9 +46,9 @@ export function createForwardObserver(deps: ObserverDependencies) {
       if (emitter.has('proxyRes')) emitter.emit('proxyRes', { ...describeExchange(exchange), statusCode, durationMs: now() - exchange.startedAt });
       auditor.answered(exchange, statusCode);
     },
-    opened(exchange, socket, protocol, upstream) {
+    opened(exchange, socket, protocol, upstream, heads) {
       connections.opened(socket, { exchange, kind: kindOfUpgrade(exchange), end: () => socket.destroy() });
-      if (emitter.has('audit') || exchange.cluster.recordSessions) taps.set(socket, tapUpgrade(exchange, socket, upstream, protocol, now));
+      if (emitter.has('audit') || exchange.cluster.recordSessions) taps.set(socket, tapUpgrade(exchange, { socket, upstream, heads }, protocol, now));
       if (exchange.session !== undefined) deps.sessions?.track(exchange.session, socket);
       if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'open', protocol, durationMs: 0, reason: undefined });
     },

@@ -1,9 +1,11 @@
 import type { Duplex } from 'node:stream';
-import type { Exchange } from './exchange.ts';
+import type { UpgradeHeads } from '../forward/observer.ts';
 import { createSessionRecorder, type SessionRecorder } from '../recording/session-recorder.ts';
+import { execCommand } from './audit.ts';
+import type { Exchange } from './exchange.ts';
 import { createFrameScanner } from './websocket-frames.ts';
 
-/** Bytes each way through an upgraded connection, and which side ended it first. */
+/** Bytes each way through an upgraded connection, which side began its close, and its recording. */
 export interface UpgradeTap {
   protocol: string | undefined;
   bytesIn: number;
@@ -14,23 +16,45 @@ export interface UpgradeTap {
   recorder: SessionRecorder | undefined;
 }
 
-/** Only exec and attach carry a terminal worth recording; only WebSocket's frames are read. */
+/** Only exec and attach carry a terminal worth recording, and only over WebSocket (SPDY's frames are not read). */
 function recorderFor(exchange: Exchange, websocket: boolean, protocol: string | undefined, now: () => number): SessionRecorder | undefined {
   const settings = exchange.cluster.recordSessions;
-  const { subresource } = exchange.request;
-  if (!settings || !websocket || protocol === undefined || (subresource !== 'exec' && subresource !== 'attach')) return undefined;
-  return createSessionRecorder(exchange, settings, protocol, now);
+  const { request } = exchange;
+  if (!settings || !websocket || protocol === undefined || !request.isResourceRequest) return undefined;
+  const { subresource } = request;
+  if (subresource !== 'exec' && subresource !== 'attach') return undefined;
+  const container = /[?&]container=([^&]*)/.exec(exchange.path)?.[1];
+  return createSessionRecorder({
+    ...settings,
+    protocol,
+    now,
+    facts: {
+      requestId: exchange.id,
+      cluster: exchange.cluster.name,
+      user: exchange.user,
+      namespace: request.namespace,
+      pod: request.name,
+      container: container === undefined ? undefined : decodeURIComponent(container.replace(/\+/g, ' ')),
+      subresource,
+      command: execCommand(exchange) ?? [],
+    },
+  });
 }
 
 const CLOSE = 8;
 
 /**
  * Listens beside the pipe of an upgraded connection (a `data` listener on a flowing stream never
- * pauses it): counts the bytes, and tells who ended it. Over WebSocket the side that sent the
- * first close frame ended it (the TCP ends race after the closing handshake); over SPDY, the
- * side whose stream ended first.
+ * pauses it): counts the bytes, tells who began the close, and feeds the recorder. Over WebSocket
+ * the side that sent the first close frame began it (the TCP ends race after the closing
+ * handshake); over SPDY, the side whose stream ended first.
  */
-export function tapUpgrade(exchange: Exchange, socket: Duplex, upstream: Duplex, protocol: string | undefined, now: () => number): UpgradeTap {
+export function tapUpgrade(
+  exchange: Exchange,
+  { socket, upstream, heads }: { socket: Duplex; upstream: Duplex; heads: UpgradeHeads },
+  protocol: string | undefined,
+  now: () => number,
+): UpgradeTap {
   const websocket = /^websocket$/i.test(String(exchange.headers.upgrade ?? ''));
   const recorder = recorderFor(exchange, websocket, protocol, now);
   const tap: UpgradeTap = { protocol, bytesIn: 0, bytesOut: 0, by: undefined, recorder };
@@ -41,14 +65,18 @@ export function tapUpgrade(exchange: Exchange, socket: Duplex, upstream: Duplex,
     }, record !== undefined);
   const fromClient = websocket ? frames('client', recorder?.fromClient) : undefined;
   const fromCluster = websocket ? frames('cluster', recorder?.fromCluster) : undefined;
-  socket.on('data', (chunk: Buffer) => {
+  const client = (chunk: Buffer) => {
     tap.bytesIn += chunk.length;
     fromClient?.(chunk);
-  });
-  upstream.on('data', (chunk: Buffer) => {
+  };
+  const cluster = (chunk: Buffer) => {
     tap.bytesOut += chunk.length;
     fromCluster?.(chunk);
-  });
+  };
+  client(heads.fromClient);
+  cluster(heads.fromCluster);
+  socket.on('data', client);
+  upstream.on('data', cluster);
   socket.once('end', () => void (tap.by ??= 'client'));
   upstream.once('end', () => void (tap.by ??= 'cluster'));
   return tap;

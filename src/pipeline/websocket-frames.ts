@@ -1,14 +1,21 @@
 /**
- * Reads WebSocket frames (RFC 6455) out of the bytes one side of an upgraded connection sends,
+ * Reads WebSocket messages (RFC 6455) out of the bytes one side of an upgraded connection sends,
  * beside the pipe that relays them: the pipe is never paused nor changed. Audit uses the frame
  * headers (which side sent the close frame first), session recording the payloads.
  */
 
-/** Largest payload handed over whole; a longer one is reported without its payload. */
+/** Largest message payload handed over whole; a longer one is reported without its payload. */
 export const MAX_SCANNED_PAYLOAD = 1024 * 1024;
 
-/** A frame was read: its opcode (`1` text, `2` binary, `8` close, ...) and its unmasked payload when asked for. */
+/**
+ * A message was read: its opcode (`1` text, `2` binary, `8` close, ...; a fragmented message has
+ * its first frame's) and its unmasked payload, when asked for and at most
+ * {@link MAX_SCANNED_PAYLOAD} bytes.
+ */
 export type FrameListener = (opcode: number, payload: Buffer | undefined) => void;
+
+/** Control frames (close, ping, pong) may come between the fragments of a message. */
+const isControl = (opcode: number) => (opcode & 0x08) !== 0;
 
 /**
  * Returns the function to feed each chunk to. Malformed framing (a length beyond 2^53) stops the
@@ -18,19 +25,36 @@ export function createFrameScanner(onFrame: FrameListener, withPayload: boolean)
   let header = Buffer.alloc(0);
   let inPayload = false;
   let remaining = 0;
+  // The frame being read.
   let opcode = 0;
+  let fin = true;
   let mask: Buffer | undefined;
   let maskOffset = 0;
   let parts: Buffer[] = [];
   let collected = 0;
+  // The data message being assembled from fragments (opcode 0 continues it).
+  let message: { opcode: number; parts: Buffer[]; size: number } | undefined;
   let broken = false;
 
-  function finish(): void {
-    const keep = withPayload && collected <= MAX_SCANNED_PAYLOAD;
-    onFrame(opcode, keep ? Buffer.concat(parts, collected) : undefined);
+  function finishFrame(): void {
     inPayload = false;
+    const payload = withPayload && collected <= MAX_SCANNED_PAYLOAD ? Buffer.concat(parts, collected) : undefined;
+    const size = collected;
     parts = [];
     collected = 0;
+    if (isControl(opcode)) {
+      onFrame(opcode, payload);
+      return;
+    }
+    // A continuation without a start (or a start inside a message) is the peers' mistake: read on from here.
+    if (opcode !== 0 || !message) message = { opcode: opcode === 0 ? 2 : opcode, parts: [], size: 0 };
+    message.size += size;
+    if (payload && message.size <= MAX_SCANNED_PAYLOAD) message.parts.push(payload);
+    if (!fin) return;
+    const whole = withPayload && message.size <= MAX_SCANNED_PAYLOAD ? Buffer.concat(message.parts, message.size) : undefined;
+    const first = message.opcode;
+    message = undefined;
+    onFrame(first, whole);
   }
 
   /** Reads as much of a header as `chunk` has from `at`; returns how many bytes it took. */
@@ -53,6 +77,7 @@ export function createFrameScanner(onFrame: FrameListener, withPayload: boolean)
       }
       length = Number(big);
     }
+    fin = (header[0]! & 0x80) !== 0;
     opcode = header[0]! & 0x0f;
     mask = masked ? Buffer.from(header.subarray(2 + lengthBytes, need)) : undefined;
     maskOffset = 0;
@@ -67,7 +92,7 @@ export function createFrameScanner(onFrame: FrameListener, withPayload: boolean)
     while (i < chunk.length && !broken) {
       if (!inPayload) {
         i += readHeader(chunk, i);
-        if (inPayload && remaining === 0) finish();
+        if (inPayload && remaining === 0) finishFrame();
         continue;
       }
       const n = Math.min(remaining, chunk.length - i);
@@ -80,7 +105,7 @@ export function createFrameScanner(onFrame: FrameListener, withPayload: boolean)
       maskOffset += n;
       remaining -= n;
       i += n;
-      if (remaining === 0) finish();
+      if (remaining === 0) finishFrame();
     }
   };
 }

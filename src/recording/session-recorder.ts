@@ -1,89 +1,102 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { Exchange } from '../pipeline/exchange.ts';
+import type { Writable } from 'node:stream';
+import { DEFAULT_SIZE, eventLine, headerLine, parseResize, type RecordingFacts } from './asciicast.ts';
 
-/** How a recording ended: whole, cut at `maxBytes`, or dropped because the disk could not keep up (or failed). */
-export type RecordingOutcome = 'complete' | 'truncated' | 'dropped';
+/**
+ * Why a recording stopped before its session ended: `'size-limit'` (the next event would have
+ * passed `maxBytes`; the file holds everything before it), `'slow-disk'` (more than
+ * {@link MAX_PENDING_BYTES} waited for the disk; what was still waiting is discarded),
+ * `'disk-error'` (opening or writing the file failed).
+ */
+export type RecordingDropped = 'size-limit' | 'slow-disk' | 'disk-error';
 
 /** What the audit event says of a session's recording. */
 export interface RecordingSummary {
-  /** The asciicast v2 file. */
+  /** The asciicast v2 file (absolute path). */
   file: string;
-  outcome: RecordingOutcome;
-  /** Bytes written to the file (for `'dropped'`: handed to the disk before it fell behind). */
+  /** Bytes handed to the file, header included (for `'slow-disk'`, some of them may not have reached it). */
   bytes: number;
+  /** Set when the recording stopped before the session ended; absent when it is whole. */
+  dropped?: RecordingDropped;
 }
 
-/** Bytes waiting for the disk beyond which a recording is dropped rather than let grow: the session never waits for the disk. */
-const MAX_PENDING = 1024 * 1024;
+/**
+ * Bytes queued for the disk beyond which a recording is dropped rather than let grow: a session
+ * never waits for the disk, and a stalled disk costs at most this much memory per session.
+ */
+export const MAX_PENDING_BYTES = 1024 * 1024;
 
 const STDIN = 0;
 const STDOUT = 1;
 const STDERR = 2;
 const RESIZE = 4;
 
-/** Whether a channel subprotocol carries base64 text frames (`v4.base64.channel.k8s.io`) rather than binary ones. */
-const isBase64 = (protocol: string) => protocol.includes('base64');
+/** Where a recording goes; a seam for tests (a writer that never drains is a stalled disk). */
+export type OpenRecording = (file: string) => Writable;
+
+const openFile: OpenRecording = (file) => createWriteStream(file, { flags: 'wx', mode: 0o600 });
+
+/** What a recorder needs to know of its session. */
+export interface RecorderSettings {
+  directory: string;
+  maxBytes: number;
+  /** The subprotocol the cluster chose: `v4.base64.channel.k8s.io` frames are base64 text. */
+  protocol: string;
+  facts: RecordingFacts;
+  now: () => number;
+}
 
 /**
- * Writes one exec or attach session as asciicast v2: a header line (with the request id, cluster,
- * user, pod and command), then `[seconds, "o", text]` for stdout and stderr, `[seconds, "i", text]`
- * for stdin and `[seconds, "r", "COLSxROWS"]` for resizes. Channel frames come from the frame
- * scanner beside the pipe. Writes never wait: past {@link MAX_PENDING} bytes queued for the disk,
- * or on a write error, the recording is dropped and the session goes on.
+ * Records one exec or attach session, read from its WebSocket channel messages, as an asciicast v2
+ * file: stdout and stderr as `"o"`, stdin as `"i"`, resizes as `"r"`. The header is written with
+ * the first event, so that a resize sent before any output gives the player its size. Writes are
+ * queued on the file's stream and never awaited.
  */
-export function createSessionRecorder(exchange: Exchange, settings: { directory: string; maxBytes: number }, protocol: string, now: () => number) {
-  const file = join(settings.directory, `${exchange.id}.cast`);
-  const stream = createWriteStream(file, { flags: 'wx', mode: 0o600, highWaterMark: MAX_PENDING });
-  let outcome: RecordingOutcome | undefined;
+export function createSessionRecorder(settings: RecorderSettings, open: OpenRecording = openFile) {
+  const file = join(settings.directory, `${settings.facts.requestId}.cast`);
+  const startedAt = settings.now();
+  const base64 = settings.protocol.includes('base64');
+  let stream: Writable | undefined;
+  let dropped: RecordingDropped | undefined;
   let bytes = 0;
-  const started = now();
-  const base64 = isBase64(protocol);
-  // One decoder per channel: a character split across two frames is joined, never mangled.
+  let ended = false;
+  // One decoder per channel: a character split across two messages is joined, never mangled.
   const decoders = new Map<number, InstanceType<typeof TextDecoder>>();
-  stream.on('error', () => stop('dropped'));
 
-  function stop(why: RecordingOutcome): void {
-    if (outcome !== undefined) return;
-    outcome = why;
-    stream.end();
+  function stop(why: RecordingDropped): void {
+    if (dropped !== undefined || ended) return;
+    dropped = why;
+    // A disk that fell behind gets nothing more, not even what waits: the memory goes at once.
+    if (why === 'size-limit') stream?.end();
+    else stream?.destroy();
   }
 
-  function write(line: string): void {
-    if (outcome !== undefined) return;
+  function write(line: string): boolean {
+    if (dropped !== undefined || ended) return false;
     const size = Buffer.byteLength(line);
     if (bytes + size > settings.maxBytes) {
-      stop('truncated');
-      return;
+      stop('size-limit');
+      return false;
+    }
+    if (!stream) {
+      stream = open(file);
+      stream.on('error', () => stop('disk-error'));
+    }
+    if (stream.writableLength + size > MAX_PENDING_BYTES) {
+      stop('slow-disk');
+      return false;
     }
     bytes += size;
-    if (!stream.write(line)) stop('dropped');
+    stream.write(line);
+    return true;
   }
 
   function event(code: 'o' | 'i' | 'r', data: string): void {
-    if (data !== '') write(`${JSON.stringify([Number(((now() - started) / 1000).toFixed(6)), code, data])}\n`);
+    if (data === '') return;
+    if (bytes === 0) write(headerLine(settings.facts, startedAt, DEFAULT_SIZE));
+    write(eventLine(settings.now() - startedAt, code, data));
   }
-
-  const request = exchange.request;
-  const command = exchange.request.subresource === 'exec' ? new URLSearchParams(exchange.path.slice(exchange.path.indexOf('?') + 1)).getAll('command') : [];
-  write(
-    `${JSON.stringify({
-      version: 2,
-      width: 80,
-      height: 24,
-      timestamp: Math.floor(started / 1000),
-      title: `${exchange.cluster.name}: ${request.namespace}/${request.name} ${request.subresource}${command.length > 0 ? ` ${command.join(' ')}` : ''}`,
-      kube_cluster_proxy: {
-        requestId: exchange.id,
-        cluster: exchange.cluster.name,
-        user: exchange.user,
-        namespace: request.namespace,
-        pod: request.name,
-        subresource: request.subresource,
-        command,
-      },
-    })}\n`,
-  );
 
   function text(channel: number, data: Buffer): string {
     let decoder = decoders.get(channel);
@@ -91,41 +104,42 @@ export function createSessionRecorder(exchange: Exchange, settings: { directory:
     return decoder.decode(data, { stream: true });
   }
 
-  /** A channel frame's channel and data, in either framing of the channel protocol. */
-  function channelOf(opcode: number, payload: Buffer): [number, Buffer] | undefined {
-    if (payload.length === 0) return undefined;
-    if (base64) {
-      if (opcode !== 1) return undefined;
-      return [payload[0]! - 0x30, Buffer.from(payload.subarray(1).toString('latin1'), 'base64')];
-    }
+  /** A channel message's channel and data, in either framing of the channel protocol. */
+  function channelOf(opcode: number, payload: Buffer | undefined): [number, Buffer] | undefined {
+    if (!payload || payload.length === 0) return undefined;
+    if (base64) return opcode === 1 ? [payload[0]! - 0x30, Buffer.from(payload.subarray(1).toString('latin1'), 'base64')] : undefined;
     return opcode === 2 ? [payload[0]!, payload.subarray(1)] : undefined;
   }
 
   return {
-    /** A frame the client sent. */
-    fromClient(opcode: number, payload: Buffer | undefined): void {
-      const frame = payload && channelOf(opcode, payload);
-      if (!frame) return;
-      const [channel, data] = frame;
+    /** A message the client sent. */
+    fromClient: (opcode: number, payload: Buffer | undefined): void => {
+      const message = channelOf(opcode, payload);
+      if (!message) return;
+      const [channel, data] = message;
       if (channel === STDIN) event('i', text(STDIN, data));
       else if (channel === RESIZE) {
-        try {
-          const size = JSON.parse(data.toString('utf8')) as { Width?: unknown; Height?: unknown };
-          if (Number.isInteger(size.Width) && Number.isInteger(size.Height)) event('r', `${String(size.Width)}x${String(size.Height)}`);
-        } catch {
-          // Not a size: the cluster will say so; nothing to record.
-        }
+        const size = parseResize(data.toString('utf8'));
+        if (!size) return;
+        // Before anything else: the player starts at this size.
+        if (bytes === 0) write(headerLine(settings.facts, startedAt, size));
+        else event('r', `${size.width}x${size.height}`);
       }
     },
-    /** A frame the cluster sent. */
-    fromCluster(opcode: number, payload: Buffer | undefined): void {
-      const frame = payload && channelOf(opcode, payload);
-      if (frame && (frame[0] === STDOUT || frame[0] === STDERR)) event('o', text(frame[0], frame[1]));
+    /** A message the cluster sent. */
+    fromCluster: (opcode: number, payload: Buffer | undefined): void => {
+      const message = channelOf(opcode, payload);
+      if (message && (message[0] === STDOUT || message[0] === STDERR)) event('o', text(message[0], message[1]));
     },
-    /** The session ended: the file is closed, and what became of it is returned. */
-    finish(): RecordingSummary {
-      stop('complete');
-      return { file, outcome: outcome ?? 'complete', bytes };
+    /** The session ended: the file is closed (its last writes may still be on their way), and what became of it is returned. */
+    finish: (): RecordingSummary => {
+      if (!ended) {
+        // A session that showed nothing still leaves its file: that it happened is on record.
+        if (bytes === 0) write(headerLine(settings.facts, startedAt, DEFAULT_SIZE));
+        ended = true;
+        if (dropped === undefined) stream?.end();
+      }
+      return { file, bytes, ...(dropped === undefined ? {} : { dropped }) };
     },
   };
 }

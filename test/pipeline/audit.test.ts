@@ -111,7 +111,7 @@ describe('audit', () => {
       protocol: 'v5.channel.k8s.io',
       command: ['echo', 'hello', 'audit'],
       request: { verb: 'get', resource: 'pods', subresource: 'exec' },
-      closed: { cause: 'cluster' },
+      closed: { reason: 'cluster' },
     });
     // The output ("hello audit\n" and the status on channel 3) came through.
     expect(event!.bytes!.out).toBeGreaterThan('hello audit\n'.length);
@@ -125,7 +125,7 @@ describe('audit', () => {
     await new Promise((r) => socket.once('message', r));
     socket.terminate();
     const [event] = await waitFor(1);
-    expect(event).toMatchObject({ command: ['cat'], closed: { cause: 'client' } });
+    expect(event).toMatchObject({ command: ['cat'], closed: { reason: 'client' } });
     expect(event!.bytes!.in).toBeGreaterThan('typed\n'.length);
   });
 
@@ -150,7 +150,7 @@ describe('audit', () => {
 });
 
 describe('audit of upgrades the proxy closes', () => {
-  it("says 'proxy-shutdown' for a session cut by close()", async () => {
+  it("says 'shutdown' for a session cut by close()", async () => {
     const local: AuditEvent[] = [];
     const own = await startProxyHost({ clusters: [fake.clusterConfig('own', { token: SVC })], on: { audit: (e) => void local.push(e) } });
     const socket = await openSocket(`${own.url.replace('http', 'ws')}/clusters/own/api/v1/namespaces/default/pods/web-aud-1/exec?${execQuery(['cat'], true)}`, ['v5.channel.k8s.io'], {});
@@ -158,6 +158,6 @@ describe('audit of upgrades the proxy closes', () => {
     await own.close();
     await gone;
     expect(local).toHaveLength(1);
-    expect(local[0]).toMatchObject({ code: 101, closed: { cause: 'proxy-shutdown' } });
+    expect(local[0]).toMatchObject({ code: 101, closed: { reason: 'shutdown' } });
   });
 });
