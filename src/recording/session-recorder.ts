@@ -32,6 +32,19 @@ const STDOUT = 1;
 const STDERR = 2;
 const RESIZE = 4;
 
+/** The longest event line of a prefix of `data` within `room` bytes; `undefined` when not even one character fits. */
+function fitting(elapsedMs: number, code: 'o' | 'i' | 'r', data: string, room: number): string | undefined {
+  let length = Math.min(data.length, room);
+  // Each round shrinks by at least one character; escaping makes a line at most 6 bytes per character.
+  for (let round = 0; round < 64 && length > 0; round++) {
+    const line = eventLine(elapsedMs, code, data.slice(0, length));
+    const size = Buffer.byteLength(line);
+    if (size <= room) return line;
+    length = Math.min(length - 1, Math.floor((length * room) / size));
+  }
+  return undefined;
+}
+
 /** Where a recording goes; a seam for tests (a writer that never drains is a stalled disk). */
 export type OpenRecording = (file: string) => Writable;
 
@@ -93,9 +106,18 @@ export function createSessionRecorder(settings: RecorderSettings, open: OpenReco
   }
 
   function event(code: 'o' | 'i' | 'r', data: string): void {
-    if (data === '') return;
+    if (data === '' || dropped !== undefined) return;
     if (bytes === 0) write(headerLine(settings.facts, startedAt, DEFAULT_SIZE));
-    write(eventLine(settings.now() - startedAt, code, data));
+    const elapsed = settings.now() - startedAt;
+    const line = eventLine(elapsed, code, data);
+    if (bytes + Buffer.byteLength(line) <= settings.maxBytes) {
+      write(line);
+      return;
+    }
+    // The last event that fits is cut to the room left, so that the file keeps all it can.
+    const cut = fitting(elapsed, code, data, settings.maxBytes - bytes);
+    if (cut !== undefined) write(cut);
+    stop('size-limit');
   }
 
   function text(channel: number, data: Buffer): string {

@@ -56,3 +56,21 @@ describe('createFrameScanner', () => {
     for (let n = 0; n < 50; n++) expect(() => scanAll(Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37 + n * 11) & 0xff)), 5)).not.toThrow();
   });
 });
+
+describe('createFrameScanner, fragmented messages', () => {
+  const fragment = (fin: boolean, opcode: number, payload: string, mask?: Buffer) => {
+    const whole = frame(opcode, Buffer.from(payload), mask);
+    if (!fin) whole[0]! &= 0x7f;
+    return whole;
+  };
+
+  it('joins fragments into one message of the first opcode, a control frame between them passing on its own', () => {
+    const mask = Buffer.from([9, 8, 7, 6]);
+    const bytes = Buffer.concat([fragment(false, 2, '\x01hel', mask), frame(9, Buffer.from('ping'), mask), fragment(false, 0, 'lo ', mask), fragment(true, 0, 'world', mask)]);
+    for (const step of [1, 4, bytes.length]) expect(scanAll(bytes, step)).toEqual([[9, 'ping'], [2, '\x01hello world']]);
+  });
+
+  it('reads a continuation without a start as a message of its own, never throwing', () => {
+    expect(scanAll(fragment(true, 0, 'orphan'), 3)).toEqual([[2, 'orphan']]);
+  });
+});
