@@ -61,6 +61,7 @@ export interface AuditRefusal {
   cluster?: string | undefined;
   request?: RequestInfo | undefined;
   user?: UserInfo | undefined;
+  startedAt?: number | undefined;
 }
 
 /** The client's address and user agent, from the request; never a header that could carry a credential. */
@@ -70,13 +71,18 @@ export function clientOf(req: IncomingMessage | undefined): { address: string | 
 }
 
 /**
- * The command of an exec, read from the upstream path's query, anything token-like in it redacted
+ * The command of an exec, read from the query of `path`, anything token-like in it redacted
  * (`curl -H "Authorization: Bearer ..."` is a command too); `undefined` for anything else.
  */
+function commandOf(request: RequestInfo | undefined, path: string | undefined): string[] | undefined {
+  if (request?.subresource !== 'exec') return undefined;
+  const q = path?.indexOf('?') ?? -1;
+  return q === -1 ? [] : new URLSearchParams(path!.slice(q + 1)).getAll('command').map(withoutTokens);
+}
+
+/** The command of an exchange's exec (see {@link commandOf}). */
 export function execCommand(exchange: Exchange): string[] | undefined {
-  if (exchange.request.subresource !== 'exec') return undefined;
-  const q = exchange.path.indexOf('?');
-  return q === -1 ? [] : new URLSearchParams(exchange.path.slice(q + 1)).getAll('command').map(withoutTokens);
+  return commandOf(exchange.request, exchange.path);
 }
 
 function fromExchange(exchange: Exchange, code: number, durationMs: number): AuditEvent {
@@ -138,9 +144,11 @@ export function createAuditor(emitter: HookEmitter, now: () => number) {
         return;
       }
       const client = clientOf(refusal.req);
+      const command = commandOf(refusal.request, refusal.req?.url);
       const at = now();
+      const startedAt = refusal.startedAt ?? at;
       emitter.emit('audit', {
-        time: new Date(at).toISOString(),
+        time: new Date(startedAt).toISOString(),
         requestId: randomUUID(),
         cluster: refusal.cluster,
         user: refusal.user,
@@ -151,7 +159,8 @@ export function createAuditor(emitter: HookEmitter, now: () => number) {
         code: error.statusCode,
         source: 'proxy',
         error: error.code,
-        durationMs: 0,
+        durationMs: at - startedAt,
+        ...(command === undefined ? {} : { command }),
         clientAddress: client.address,
         userAgent: client.userAgent,
       });

@@ -45,6 +45,8 @@ export interface PreparedRequest {
  * with the cluster, request and user it got to.
  */
 export interface PrepareProgress {
+  /** `now()` when preparation began: a refusal's time and duration count from it. */
+  startedAt?: number | undefined;
   cluster?: string | undefined;
   request?: RequestInfo | undefined;
   user?: UserInfo | undefined;
@@ -123,6 +125,8 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
   }
 
   return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, progress: PrepareProgress = {}): Promise<PreparedRequest> {
+    const startedAt = options.now();
+    progress.startedAt = startedAt;
     checkRequest(req, upgrade);
     const method = req.method ?? 'GET';
     const request = parseRequestInfo(method, target.path);
@@ -196,7 +200,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
       upgrade,
       streaming: !upgrade && isStreaming(target.path),
       timeoutMs: options.upstreamTimeoutMs,
-      startedAt: options.now(),
+      startedAt,
       session: found?.session,
       clientCloses: connectionTokens(headers.connection).has('close'),
       credentialExpiresAt: credentialExpiry(decided.kind === 'cluster' ? undefined : found?.token.token, decided.kind === 'user' ? undefined : decided.credential),
