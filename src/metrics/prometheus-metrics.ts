@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { InvalidOptionError } from '../errors.ts';
 import type { ClusterProxyHooks } from '../hooks.ts';
+import { createTally } from './tally.ts';
 import { causeLabel, codeLabel, createClusterLabels, resourceLabel, verbLabel } from './labels.ts';
 
 /** Options of {@link prometheusMetrics}. */
@@ -49,11 +50,16 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   const registers = [registry];
   const clusters = createClusterLabels(options.clusters);
 
-  const requests = new Counter({
+  const requestLabels = ['cluster', 'verb', 'resource', 'code', 'source'] as const;
+  const requestTally = createTally(requestLabels);
+  new Counter({
     name: `${prefix}requests_total`,
     help: 'Requests and upgrades the proxy finished (upgrades when they closed), by who made the response: the cluster or the proxy.',
-    labelNames: ['cluster', 'verb', 'resource', 'code', 'source'],
+    labelNames: requestLabels,
     registers,
+    collect() {
+      requestTally.flush(this);
+    },
   });
   const latency = new Histogram({
     name: `${prefix}response_latency_seconds`,
@@ -62,6 +68,14 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     buckets: LATENCY_BUCKETS,
     registers,
   });
+  // One child per label set, kept: labels are validated once, not at every observation.
+  const latencyChildren = new Map<string, ReturnType<typeof latency.labels>>();
+  const latencyOf = (cluster: string, verb: string, resource: string) => {
+    const key = `${cluster}\u0001${verb}\u0001${resource}`;
+    let child = latencyChildren.get(key);
+    if (!child) latencyChildren.set(key, (child = latency.labels(cluster, verb, resource)));
+    return child;
+  };
   const upstreamErrors = new Counter({ name: `${prefix}upstream_errors_total`, help: 'Requests that could not reach their cluster, by cause.', labelNames: ['cluster', 'cause'], registers });
   const upgradesOpen = new Gauge({ name: `${prefix}upgrades_open`, help: 'Upgraded connections (exec, attach, port-forward, watches over WebSocket) open now.', labelNames: ['cluster'], registers });
   const upgrades = new Counter({ name: `${prefix}upgrades_total`, help: 'Upgraded connections the cluster switched.', labelNames: ['cluster', 'resource'], registers });
@@ -81,10 +95,9 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   const storeErrors = new Counter({ name: `${prefix}token_store_errors_total`, help: 'Token store failures outside a request (cache writes, invalidations).', registers });
 
   const hooks: ClusterProxyHooks = {
-    proxyReq: (event) => clusters.learn(event.cluster),
     proxyRes(event) {
       clusters.learn(event.cluster);
-      latency.observe({ cluster: clusters.label(event.cluster), verb: verbLabel(event.request, event.method), resource: resourceLabel(event.request) }, event.durationMs / 1000);
+      latencyOf(clusters.label(event.cluster), verbLabel(event.request, event.method), resourceLabel(event.request)).observe(event.durationMs / 1000);
     },
     upgrade(event) {
       clusters.learn(event.cluster);
@@ -103,7 +116,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     audit(event) {
       if (event.cluster !== undefined) clusters.learn(event.cluster);
       const cluster = clusters.label(event.cluster);
-      requests.inc({ cluster, verb: verbLabel(event.request, event.method), resource: resourceLabel(event.request), code: codeLabel(event.code), source: event.source });
+      requestTally.add([cluster, verbLabel(event.request, event.method), resourceLabel(event.request), codeLabel(event.code), event.source]);
       if (event.bytes) {
         upgradeBytes.inc({ cluster, direction: 'in' }, event.bytes.in);
         upgradeBytes.inc({ cluster, direction: 'out' }, event.bytes.out);

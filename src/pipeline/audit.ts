@@ -86,8 +86,8 @@ export function execCommand(exchange: Exchange): string[] | undefined {
 }
 
 function fromExchange(exchange: Exchange, code: number, durationMs: number): AuditEvent {
-  const command = execCommand(exchange);
-  return {
+  // One literal, one shape for every event on the hot path; only an exec gets its command.
+  const event: AuditEvent = {
     time: new Date(exchange.startedAt).toISOString(),
     requestId: exchange.id,
     cluster: exchange.cluster.name,
@@ -99,10 +99,11 @@ function fromExchange(exchange: Exchange, code: number, durationMs: number): Aud
     code,
     source: 'cluster',
     durationMs,
-    ...(command === undefined ? {} : { command }),
     clientAddress: exchange.client.address,
     userAgent: exchange.client.userAgent,
   };
+  if (exchange.request.isResourceRequest && exchange.request.subresource === 'exec') event.command = execCommand(exchange);
+  return event;
 }
 
 /**
@@ -110,10 +111,9 @@ function fromExchange(exchange: Exchange, code: number, durationMs: number): Aud
  * mapper sees its end first (a response cut after its headers is not a second request).
  */
 export function createAuditor(emitter: HookEmitter, now: () => number) {
-  const audited = new WeakSet<Exchange>();
   const first = (exchange: Exchange): boolean => {
-    if (audited.has(exchange)) return false;
-    audited.add(exchange);
+    if (exchange.audited) return false;
+    exchange.audited = true;
     return true;
   };
   return {

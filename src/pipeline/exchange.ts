@@ -46,4 +46,6 @@ export interface Exchange {
   readonly credentialExpiresAt: number | undefined;
   /** The client asked to close its connection after this request (`Connection: close`). */
   readonly clientCloses: boolean;
+  /** Set when its audit event went out: whichever of the observer and the error mapper sees its end first audits it. */
+  audited: boolean;
 }

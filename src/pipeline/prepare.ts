@@ -203,6 +203,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
       startedAt,
       session: found?.session,
       clientCloses: connectionTokens(headers.connection).has('close'),
+      audited: false,
       credentialExpiresAt: credentialExpiry(decided.kind === 'cluster' ? undefined : found?.token.token, decided.kind === 'user' ? undefined : decided.credential),
     };
     return { exchange, route };
