@@ -7,7 +7,7 @@
  * the two (which goes first swaps each round); the figures are medians.
  *
  * Options (environment): BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 5),
- * BENCH_CONNECTIONS (default 32), BENCH_PROFILE=1 (each proxy writes a --cpu-prof profile to
+ * BENCH_CONNECTIONS (default 32), BENCH_PARTS=1 (also a proxy with each of the three alone), BENCH_PROFILE=1 (each proxy writes a --cpu-prof profile to
  * bench/profiles/, `observability-off.cpuprofile` and `observability-on.cpuprofile`).
  */
 import { load, POD_PATH, type HttpResult } from './measure.ts';
@@ -26,7 +26,13 @@ async function proxy(name: string, setup: string): Promise<{ name: string; url: 
   return { name, url: `${url}${POD_PATH}`, pid: child.pid!, samples: [] };
 }
 
-const parties = [await proxy('observability-off', 'undici-cluster'), await proxy('observability-on', 'undici-cluster-observed')];
+// BENCH_PARTS=1 adds a proxy with each of the three alone, to tell their costs apart.
+const PARTS = process.env.BENCH_PARTS === '1' ? ['metrics', 'audit', 'policy'] : [];
+const parties = [
+  await proxy('observability-off', 'undici-cluster'),
+  await proxy('observability-on', 'undici-cluster-observed'),
+  ...(await Promise.all(PARTS.map((part) => proxy(`observability-${part}`, `undici-cluster-observed:${part}`)))),
+];
 for (const party of parties) await load(party.url, {}, 2, CONNECTIONS, undefined); // warm-up: connections, TLS sessions, JIT
 for (let round = 0; round < ROUNDS; round++) {
   for (const party of round % 2 === 0 ? parties : [...parties].reverse()) {
@@ -37,10 +43,12 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-const [off, on] = parties.map((p) => ({ rps: median(p.samples.map((s) => s.rps)), cpu: median(p.samples.map((s) => s.cpuPerRequest!)) })) as [{ rps: number; cpu: number }, { rps: number; cpu: number }];
+const [off, on, ...parts] = parties.map((p) => ({ name: p.name, rps: median(p.samples.map((s) => s.rps)), cpu: median(p.samples.map((s) => s.cpuPerRequest!)) }));
+if (!off || !on) throw new Error('no figures');
 console.log(`\nmedians of ${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections:`);
 console.log(`metrics + audit + policy off: ${off.rps.toFixed(0)} req/s, ${off.cpu.toFixed(0)} µs proxy CPU/request`);
 console.log(`metrics + audit + policy on:  ${on.rps.toFixed(0)} req/s, ${on.cpu.toFixed(0)} µs proxy CPU/request`);
 console.log(`ratio on/off: ${(on.rps / off.rps).toFixed(3)} requests/s (goal >= 0.9), ${(on.cpu / off.cpu).toFixed(3)} CPU per request`);
+for (const part of parts) console.log(`${part.name} alone: ${part.rps.toFixed(0)} req/s (${(part.rps / off.rps).toFixed(3)}x), ${part.cpu.toFixed(0)} µs CPU/request (${(part.cpu / off.cpu).toFixed(3)}x)`);
 // SIGTERM lets the proxies write their profiles.
 process.exit(0);

@@ -5,7 +5,8 @@
  * - `bare-ejected`: the same without its default plugins (logging, error pages), its fastest form;
  * - `<engine>-cluster`: createClusterProxy with that engine, authMode 'cluster' (its own token);
  * - `<engine>-user`: the same in authMode 'user' (the client's token, in the Authorization header);
- * - `<engine>-cluster-observed`: `<engine>-cluster` with metrics, audit and policy on (bench/observed.ts).
+ * - `<engine>-cluster-observed`: `<engine>-cluster` with metrics, audit and policy on (bench/observed.ts);
+ *   `<engine>-cluster-observed:metrics,audit` with only those.
  * Reads the upstreams from BENCH_FAKE (JSON); prints `{ "url": ... }` as one line when listening.
  */
 import { createServer } from 'node:http';
@@ -60,11 +61,11 @@ async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'c
   return `${await serve(app, (server) => proxy.attach(server))}/clusters/bench`;
 }
 
-const [, engine, mode, watched] = /^(.+)-(cluster|user)(-observed)?$/.exec(setup) ?? [];
+const [, engine, mode, watched, parts] = /^(.+)-(cluster|user)(-observed(?::([a-z,]+))?)?$/.exec(setup) ?? [];
 const url =
   setup === 'bare' || setup === 'bare-ejected'
     ? await bareHpm(setup === 'bare-ejected')
-    : await ours(engine as NonNullable<ClusterProxyOptions['engine']>, mode as 'cluster' | 'user', watched ? observed() : {});
+    : await ours(engine as NonNullable<ClusterProxyOptions['engine']>, mode as 'cluster' | 'user', watched ? observed(parts?.split(',')) : {});
 console.log(JSON.stringify({ url }));
 process.on('SIGTERM', () => process.exit(0));
 // The runner asks for a full collection before it reads RSS: what a session keeps, not the garbage

@@ -86,7 +86,11 @@ export interface ClusterConfig {
    * one. Default `'unbounded'`: they last as long as the cluster keeps them.
    */
   upgradeLifetime?: 'credential' | 'unbounded';
-  /** Record this cluster's exec and attach sessions over WebSocket as asciicast v2 files. Default: not recorded. */
+  /**
+   * Record this cluster's exec and attach sessions over WebSocket as asciicast v2 files, one per
+   * session named by its request id, bounded in size (see {@link RecordSessions} and
+   * docs/observability.md). Default: not recorded.
+   */
   recordSessions?: RecordSessions;
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { InvalidOptionError } from '../errors.ts';
 import type { ClusterProxyHooks } from '../hooks.ts';
+import { createLabelTree } from './label-tree.ts';
 import { createTally } from './tally.ts';
 import { causeLabel, codeLabel, createClusterLabels, resourceLabel, verbLabel } from './labels.ts';
 
@@ -69,13 +70,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     registers,
   });
   // One child per label set, kept: labels are validated once, not at every observation.
-  const latencyChildren = new Map<string, ReturnType<typeof latency.labels>>();
-  const latencyOf = (cluster: string, verb: string, resource: string) => {
-    const key = `${cluster}\u0001${verb}\u0001${resource}`;
-    let child = latencyChildren.get(key);
-    if (!child) latencyChildren.set(key, (child = latency.labels(cluster, verb, resource)));
-    return child;
-  };
+  const latencyChildren = createLabelTree((values) => latency.labels(...values));
   const upstreamErrors = new Counter({ name: `${prefix}upstream_errors_total`, help: 'Requests that could not reach their cluster, by cause.', labelNames: ['cluster', 'cause'], registers });
   const upgradesOpen = new Gauge({ name: `${prefix}upgrades_open`, help: 'Upgraded connections (exec, attach, port-forward, watches over WebSocket) open now.', labelNames: ['cluster'], registers });
   const upgrades = new Counter({ name: `${prefix}upgrades_total`, help: 'Upgraded connections the cluster switched.', labelNames: ['cluster', 'resource'], registers });
@@ -97,7 +92,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   const hooks: ClusterProxyHooks = {
     proxyRes(event) {
       clusters.learn(event.cluster);
-      latencyOf(clusters.label(event.cluster), verbLabel(event.request, event.method), resourceLabel(event.request)).observe(event.durationMs / 1000);
+      latencyChildren.get([clusters.label(event.cluster), verbLabel(event.request, event.method), resourceLabel(event.request)]).observe(event.durationMs / 1000);
     },
     upgrade(event) {
       clusters.learn(event.cluster);

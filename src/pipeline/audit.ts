@@ -5,6 +5,7 @@ import type { CloseReason, HookEmitter, RequestIdentity } from '../hooks.ts';
 import type { RecordingSummary } from '../recording/session-recorder.ts';
 import { redactedExcerpt, withoutTokens } from '../redact.ts';
 import type { Exchange } from './exchange.ts';
+import { isoTime } from './iso-time.ts';
 import type { RequestInfo } from './request-info.ts';
 import type { UserInfo } from './user.ts';
 
@@ -46,9 +47,17 @@ export interface AuditEvent {
   protocol?: string;
   /** For a switched upgrade: bytes from the client to the cluster (`in`) and back (`out`). */
   bytes?: { in: number; out: number };
-  /** For a switched upgrade: when (ISO 8601) and why it closed. */
+  /**
+   * For a switched upgrade: when (ISO 8601) and why it closed: the client or the cluster (the side
+   * that sent the first WebSocket close frame, else whose end came first), a drain, the
+   * credential's lifetime, the user's logout, or the proxy closing (see {@link CloseReason}).
+   */
   closed?: { time: string; reason: CloseReason };
-  /** For a recorded session (`recordSessions`): its file and whether it is whole, truncated at `maxBytes`, or dropped (the disk fell behind or failed). */
+  /**
+   * For a recorded exec or attach session (`recordSessions`): its file, the bytes written, and, when
+   * the recording stopped before the session, why (`dropped`: `'size-limit'`, `'slow-disk'`,
+   * `'disk-error'`). The file's last writes may still be on their way when the event fires.
+   */
   recording?: RecordingSummary;
 }
 
@@ -88,7 +97,7 @@ export function execCommand(exchange: Exchange): string[] | undefined {
 function fromExchange(exchange: Exchange, code: number, durationMs: number): AuditEvent {
   // One literal, one shape for every event on the hot path; only an exec gets its command.
   const event: AuditEvent = {
-    time: new Date(exchange.startedAt).toISOString(),
+    time: isoTime(exchange.startedAt),
     requestId: exchange.id,
     cluster: exchange.cluster.name,
     user: exchange.user,
@@ -130,7 +139,7 @@ export function createAuditor(emitter: HookEmitter, now: () => number) {
         ...fromExchange(exchange, 101, at - exchange.startedAt),
         ...(details.protocol === undefined ? {} : { protocol: details.protocol }),
         bytes: { in: details.bytesIn, out: details.bytesOut },
-        closed: { time: new Date(at).toISOString(), reason: details.reason },
+        closed: { time: isoTime(at), reason: details.reason },
         ...(details.recording === undefined ? {} : { recording: details.recording }),
       });
     },
@@ -148,7 +157,7 @@ export function createAuditor(emitter: HookEmitter, now: () => number) {
       const at = now();
       const startedAt = refusal.startedAt ?? at;
       emitter.emit('audit', {
-        time: new Date(startedAt).toISOString(),
+        time: isoTime(startedAt),
         requestId: randomUUID(),
         cluster: refusal.cluster,
         user: refusal.user,

@@ -5,8 +5,8 @@ import { DEFAULT_SIZE, eventLine, headerLine, parseResize, type RecordingFacts }
 
 /**
  * Why a recording stopped before its session ended: `'size-limit'` (the next event would have
- * passed `maxBytes`; the file holds everything before it), `'slow-disk'` (more than
- * {@link MAX_PENDING_BYTES} waited for the disk; what was still waiting is discarded),
+ * passed `maxBytes`; the file holds everything before it, the last event cut to fit), `'slow-disk'`
+ * (more than 1 MiB waited for the disk; what was still waiting is discarded),
  * `'disk-error'` (opening or writing the file failed).
  */
 export type RecordingDropped = 'size-limit' | 'slow-disk' | 'disk-error';
