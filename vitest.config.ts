@@ -15,6 +15,9 @@ const HTTP_FORWARDING_TESTS = [
   'test/e2e/auth-modes.test.ts',
   'test/e2e/hosts.test.ts',
   'test/e2e/forwarding.test.ts',
+  'test/e2e/tracing.test.ts',
+  'test/e2e/sharing.test.ts',
+  'test/e2e/limits.test.ts',
   'test/security/hostile-input.test.ts',
 ];
 

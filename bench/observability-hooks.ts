@@ -42,6 +42,7 @@ function exchangeFor(i: number): Exchange {
     session: undefined,
     credentialExpiresAt: undefined,
     clientCloses: false,
+    trace: undefined,
     audited: false,
   };
 }

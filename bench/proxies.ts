@@ -7,7 +7,8 @@
  * - `<engine>-user`: the same in authMode 'user' (the client's token, in the Authorization header);
  * - `<engine>-cluster-observed`: `<engine>-cluster` with metrics, audit and policy on (bench/observed.ts);
  *   `<engine>-cluster-observed:metrics,audit` with only those.
- * Reads the upstreams from BENCH_FAKE (JSON); prints `{ "url": ... }` as one line when listening.
+ * Reads the upstreams from BENCH_FAKE (JSON) and createClusterProxy's `share` option from BENCH_SHARE
+ * (JSON, default none); prints `{ "url": ... }` as one line when listening.
  */
 import { createServer } from 'node:http';
 import { Agent } from 'node:https';
@@ -19,6 +20,7 @@ import { observed } from './observed.ts';
 
 const fake = JSON.parse(process.env.BENCH_FAKE ?? '{}') as { url: string; ca: string; token: string; firehose: string };
 const setup = process.env.BENCH_SETUP ?? '';
+const share = process.env.BENCH_SHARE ? (JSON.parse(process.env.BENCH_SHARE) as ClusterProxyOptions['share']) : undefined;
 
 async function serve(app: express.Express, attach: (server: ReturnType<typeof createServer>) => void): Promise<string> {
   const server = createServer(app);
@@ -52,6 +54,7 @@ async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'c
   const proxy = createClusterProxy({
     engine,
     ...extra,
+    ...(share ? { share } : {}),
     clusters: [
       { name: 'bench', server: fake.url, ca: fake.ca, ...credentials },
       { name: 'firehose', server: fake.firehose, ...credentials },

@@ -9,17 +9,20 @@
  * - kubectl proxy, when kubectl is on the PATH.
  * Figures: requests/s and p50/p99 of a small JSON GET (autocannon), the proxy's CPU per request,
  * exec stream MiB/s each way (WebSocket); for createClusterProxy alone, RSS per idle upgraded
- * connection and RSS growth while a slow reader follows a large log. Writes BENCHMARKS.md.
+ * connection and RSS growth while a slow reader follows a large log; then the dashboard storm
+ * (bench/dashboard-storm.ts: upstream requests and bytes with `share` off and on). Writes BENCHMARKS.md.
  *
  * Options (environment): BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3),
  * BENCH_CONNECTIONS (default 32), BENCH_STREAM_MB (default 64), BENCH_IDLE (idle sessions, default
  * 2000), BENCH_LOG_MB and BENCH_LOG_RATE (the followed log: size and reader MiB/s, default 128 at
- * 4), BENCH_PROFILE=1 (the proxies write --cpu-prof profiles to bench/profiles/).
+ * 4), BENCH_DASHBOARDS (the storm's dashboards, default 200), BENCH_PROFILE=1 (the proxies write
+ * --cpu-prof profiles to bench/profiles/).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { dashboardStorm, stormReport } from './dashboard-storm.ts';
 import { idleSessions, load, POD_PATH, slowLog, streamIn, streamOut, type HttpResult } from './measure.ts';
 import { median, node, profileArgs, started, startUpstreams } from './processes.ts';
 import { report, type Row } from './report.ts';
@@ -33,6 +36,7 @@ const IDLE = env('BENCH_IDLE', 2000);
 const LOG_MB = env('BENCH_LOG_MB', 128);
 const LOG_RATE = env('BENCH_LOG_RATE', 4);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const DASHBOARDS = env('BENCH_DASHBOARDS', 200);
 
 const fake = await startUpstreams();
 const auth = { authorization: `Bearer ${fake.token}` };
@@ -125,13 +129,16 @@ const idle = await idleSessions(ours.url, IDLE, ours.pid!);
 console.log(`following a ${LOG_MB} MiB log at ${LOG_RATE} MiB/s through ${ours.name}`);
 const log = await slowLog(ours.url.replace(/bench$/, 'firehose'), LOG_MB, LOG_RATE, ours.pid!);
 
-const text = report({
+console.log(`the dashboard storm: ${DASHBOARDS} dashboards, share off and on`);
+const storm = await dashboardStorm(DASHBOARDS);
+
+const text = `${report({
   rows,
   idle: { ...idle, wanted: IDLE },
   log: { ...log, mib: LOG_MB, rate: LOG_RATE },
   machine: `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   method: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, streamMiB: STREAM_BYTES / 1024 / 1024 },
-});
+})}\n${stormReport(storm, DASHBOARDS)}`;
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), text);
 console.log(`\n${text}\nwritten to BENCHMARKS.md`);
 process.exit(0);

@@ -10,6 +10,9 @@ import { createAnswers } from './pipeline/answer.ts';
 import { createHandlers } from './pipeline/handler.ts';
 import { createForwardObserver } from './pipeline/observer.ts';
 import { createPrepare } from './pipeline/prepare.ts';
+import { createServe } from './pipeline/serve.ts';
+import { createInFlightLimits } from './limits/in-flight-limits.ts';
+import { createShare } from './share/share.ts';
 import { createUpstreamRegistry } from './pipeline/upstreams.ts';
 import { createConnections } from './lifecycle/connections.ts';
 import { createDrain, type DrainOptions } from './lifecycle/drain.ts';
@@ -94,7 +97,9 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
       await registry.close();
     },
   });
-  const handlers = createHandlers({ mountPrefix, mountPath, prepare, answers, emitter, logger, closed: down.draining, track: connections.request });
+  const share = resolved.share.discovery || resolved.share.reads ? createShare(resolved.share, { observer, now: resolved.now }) : undefined;
+  const serve = createServe(resolved.limits && createInFlightLimits(resolved.limits), share);
+  const handlers = createHandlers({ mountPrefix, mountPath, prepare, serve, answers, emitter, logger, tracing: resolved.tracing, closed: down.draining, track: connections.request });
   const attachments = createAttachments(mountPrefix, mountPath, handlers.upgrade);
   const health = watchResolverHealth();
   const unsubscribeRefresh = emitter.has('sessionRefresh') ? resolved.sessions?.onRefresh?.((event) => emitter.emit('sessionRefresh', event)) : undefined;

@@ -28,6 +28,7 @@ export type ClusterProxyErrorCode =
   | 'ERR_MOUNT_MISMATCH'
   | 'ERR_BODY_CONSUMED'
   | 'ERR_POLICY_DENIED'
+  | 'ERR_TOO_MANY_REQUESTS'
   | 'ERR_INTERNAL';
 
 /** Kubernetes `metav1.StatusReason` values used by the proxy. */
@@ -37,6 +38,7 @@ export type StatusReason =
   | 'Unauthorized'
   | 'Forbidden'
   | 'NotFound'
+  | 'TooManyRequests'
   | 'InternalError'
   | 'ServiceUnavailable'
   | 'Timeout';
@@ -63,6 +65,7 @@ const STATUS: Record<ClusterProxyErrorCode, { code: number; reason: StatusReason
   ERR_MOUNT_MISMATCH: { code: 500, reason: 'InternalError' },
   ERR_BODY_CONSUMED: { code: 500, reason: 'InternalError' },
   ERR_POLICY_DENIED: { code: 403, reason: 'Forbidden' },
+  ERR_TOO_MANY_REQUESTS: { code: 429, reason: 'TooManyRequests' },
   ERR_INTERNAL: { code: 500, reason: 'InternalError' },
 };
 
@@ -238,6 +241,16 @@ export class BodyConsumedError extends ClusterProxyError {
 export class PolicyDeniedError extends ClusterProxyError {
   constructor(message: string, options?: { cluster?: string }) {
     super('ERR_POLICY_DENIED', message, options);
+  }
+}
+
+/**
+ * One of the proxy's `limits` is reached: the user (or the cluster) has as many requests or
+ * streams in flight as allowed (429, `Retry-After` in seconds; client-go and kubectl retry it).
+ */
+export class TooManyRequestsError extends ClusterProxyError {
+  constructor(message: string, options: { cluster: string; retryAfterSeconds: number }) {
+    super('ERR_TOO_MANY_REQUESTS', message, { cluster: options.cluster, headers: { 'retry-after': String(options.retryAfterSeconds) } });
   }
 }
 

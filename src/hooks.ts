@@ -41,8 +41,9 @@ export interface ProxyResponseEvent extends ProxyEvent {
 
 /**
  * Why a long-lived connection ended: the client or the cluster closed it, a drain ended it
- * (`'drain'`), its credential expired (`'lifetime'`), its login session ended (`'logout'`), or the
- * proxy closed without a grace (`'shutdown'`).
+ * (`'drain'`), its credential expired or it reached the sessions' `maxConnectionAgeMs`
+ * (`'lifetime'`), its login session ended (`'logout'`: a logout on any replica, or the provider
+ * refusing the refresh), or the proxy or the session component closed without a grace (`'shutdown'`).
  */
 export type CloseReason = 'client' | 'cluster' | 'drain' | 'lifetime' | 'logout' | 'shutdown';
 

@@ -23,6 +23,8 @@ export type {
   CloseReason,
 } from './hooks.ts';
 export type { DrainOptions } from './lifecycle/drain.ts';
+export type { ShareOptions, DiscoveryShareOptions, ReadShareOptions } from './share/share-options.ts';
+export type { LimitOptions } from './limits/limit-options.ts';
 export type { ReadinessReport, ProbeHandler } from './lifecycle/readiness.ts';
 export type { ForwardEngine } from './forward/http-forwarder.ts';
 export type { ClusterInfo } from './clusters/cluster-info.ts';
@@ -62,6 +64,7 @@ export {
   type OidcProviderOptions,
   type OidcSessions,
   type OidcSessionsOptions,
+  type SessionConnection,
   type SessionRouter,
   type SessionToken,
   type SessionTokenSource,

@@ -11,7 +11,11 @@ import type { ForwardEngine } from './forward/http-forwarder.ts';
 import { createHookEmitter, type ClusterProxyHooks, type HookEmitter, type Logger } from './hooks.ts';
 import { checkKnownOptions } from './known-options.ts';
 import type { SessionTokenSource } from './sessions/session-token-source.ts';
+import { resolveLimitOptions, type LimitOptions, type ResolvedLimits } from './limits/limit-options.ts';
+import { resolveShareOptions, type ResolvedShare, type ShareOptions } from './share/share-options.ts';
 import { memoryTokenStore } from './tokens/memory-token-store.ts';
+import { resolveTracing } from './tracing/open-telemetry.ts';
+import type { Tracing } from './tracing/request-trace.ts';
 import type { TokenStore } from './tokens/token-store.ts';
 
 /** Options of `createClusterProxy()`. */
@@ -59,6 +63,26 @@ export interface ClusterProxyOptions {
    * on top, and both must allow. Default: none (everything goes to the cluster, whose RBAC decides).
    */
   policy?: Policy;
+  /**
+   * OpenTelemetry tracing, on `@opentelemetry/api` (an optional peer dependency) and the tracer
+   * provider and propagator the host's SDK registers: a span per request with children for its
+   * steps, and the trace context sent to the cluster (`traceparent`), so that kube-apiserver joins
+   * the trace. See docs/observability.md.
+   * - `undefined` (the default): on when `@opentelemetry/api` is installed, else off at no cost;
+   * - `true`: on; construction throws when the package is not installed;
+   * - `false`: off: no span, and a client's `traceparent` goes to the cluster as it came.
+   */
+  tracing?: boolean;
+  /**
+   * What requests of one identity share upstream: discovery from a cache, identical concurrent
+   * reads as one request (see `ShareOptions` and docs/sharing.md). Default: nothing shared.
+   */
+  share?: ShareOptions;
+  /**
+   * How many requests and streams may be in flight per user and per cluster; over a limit, `429`
+   * with `Retry-After` (see `LimitOptions` and docs/sharing.md). Default: no limit.
+   */
+  limits?: LimitOptions;
   /** Where warnings and unexpected errors go. Default `console`. */
   logger?: Logger;
   /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
@@ -90,6 +114,10 @@ export interface ResolvedOptions {
   policy: CompiledPolicy | undefined;
   now: () => number;
   sessions: SessionTokenSource | undefined;
+  /** Request tracing; `undefined` when off or `@opentelemetry/api` is not installed. */
+  tracing: Tracing | undefined;
+  share: ResolvedShare;
+  limits: ResolvedLimits | undefined;
 }
 
 /**
@@ -102,7 +130,7 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
   }
   checkKnownOptions(
     options,
-    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'logger', 'now'],
+    ['mountPath', 'clusters', 'tokenStore', 'tokenCookie', 'allowedOrigins', 'upstreamTimeoutMs', 'upstreamTimeout', 'engine', 'sessions', 'on', 'policy', 'tracing', 'share', 'limits', 'logger', 'now'],
     'createClusterProxy',
   );
   const mountPath = options.mountPath ?? DEFAULTS.mountPath;
@@ -162,6 +190,9 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
     emitter,
     logger,
     policy: options.policy === undefined ? undefined : validatePolicy(options.policy, 'policy'),
+    tracing: resolveTracing(options.tracing),
+    share: resolveShareOptions(options.share),
+    limits: resolveLimitOptions(options.limits),
     now,
   };
 }

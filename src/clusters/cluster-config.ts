@@ -92,6 +92,16 @@ export interface ClusterConfig {
    * docs/observability.md). Default: not recorded.
    */
   recordSessions?: RecordSessions;
+  /**
+   * How the proxy learns who an opaque user token is (`authMode` `'user'` or `'user-then-cluster'`),
+   * for hook events and policy rules on `users` and `groups`. `'self-subject-review'`: the proxy asks
+   * the cluster (`POST /apis/authentication.k8s.io/v1/selfsubjectreviews`, Kubernetes 1.28+, with the
+   * user's own token) and keeps the answer for 60 s per token, under a keyed hash of it. A review
+   * that fails (no permission, an older cluster, the cluster unreachable) leaves the user unknown
+   * and never fails the request. Default `undefined`: the user of an opaque token is unknown and the
+   * proxy sends no extra request.
+   */
+  identify?: 'self-subject-review';
 }
 
 
@@ -126,6 +136,7 @@ export interface ValidatedCluster {
   readonly upgradeLifetime: 'credential' | 'unbounded';
   /** `recordSessions`, checked, `maxBytes` filled in. */
   readonly recordSessions: Required<RecordSessions> | undefined;
+  readonly identify: 'self-subject-review' | undefined;
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['user', 'cluster', 'user-then-cluster', 'impersonate'];
@@ -146,6 +157,7 @@ const CLUSTER_OPTIONS: readonly (keyof ClusterConfig)[] = [
   'policy',
   'upgradeLifetime',
   'recordSessions',
+  'identify',
 ];
 
 /**
@@ -242,6 +254,12 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
     throw new InvalidOptionError(`${where}.sessionProvider must be the name of an oidcSessions provider`);
   }
   if (![undefined, 'credential', 'unbounded'].includes(config.upgradeLifetime)) throw new InvalidOptionError(`${where}.upgradeLifetime must be 'credential' or 'unbounded'`);
+  if (config.identify !== undefined) {
+    if (config.identify !== 'self-subject-review') throw new InvalidOptionError(`${where}.identify must be 'self-subject-review'; got ${JSON.stringify(config.identify)}`);
+    if (authMode === 'cluster' || authMode === 'impersonate') {
+      throw new InvalidOptionError(`${where}.identify is for the user's own token (authMode 'user' or 'user-then-cluster'); ${authMode === 'cluster' ? "authMode 'cluster' sends no user token" : "authMode 'impersonate' verifies the user's token itself"}`);
+    }
+  }
   return {
     name: config.name,
     server,
@@ -256,6 +274,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
     policy: config.policy === undefined ? undefined : validatePolicy(config.policy, `${where}.policy`),
     upgradeLifetime: config.upgradeLifetime ?? 'unbounded',
     recordSessions: config.recordSessions === undefined ? undefined : validateRecordSessions(config.recordSessions, `${where}.recordSessions`),
+    identify: config.identify,
   };
 }
 

@@ -39,10 +39,12 @@ export function validateDrainOptions(options: DrainOptions | undefined): Require
 
 /**
  * When each of `count` streams is ended, in milliseconds from the start of a window of `windowMs`:
- * evenly, the first one a slot in, the last at the end, so that no slot holds more than its share.
+ * stream `i` in the middle of the `i`-th of `count` equal slots. Any tenth of the window then holds
+ * a tenth of the streams (one more where a slot straddles its edge), and an end a few milliseconds
+ * late (a busy event loop) stays in its own tenth rather than joining the next one's.
  */
 export function spreadOffsets(count: number, windowMs: number): number[] {
-  return Array.from({ length: count }, (_, i) => (windowMs * (i + 1)) / count);
+  return Array.from({ length: count }, (_, i) => (windowMs * (i + 0.5)) / count);
 }
 
 /** What a drain needs from the proxy. */

@@ -39,8 +39,8 @@ export function createAnswers(emitter: HookEmitter, logger: Logger, now: () => n
   return {
     /** The one auditor, shared with the observer so that each exchange is audited once. */
     auditor,
-    /** Answers `client` with the failure's Status and reports it; never throws. */
-    fail(error: unknown, context: FailureContext, client: ServerResponse | Duplex): void {
+    /** Answers `client` with the failure's Status and reports it; never throws. Returns the error answered with. */
+    fail(error: unknown, context: FailureContext, client: ServerResponse | Duplex): ClusterProxyError {
       const proxyError = toProxyError(error, context);
       if (emitter.has('error')) {
         emitter.emit('error', {
@@ -60,6 +60,7 @@ export function createAnswers(emitter: HookEmitter, logger: Logger, now: () => n
         logger.error('kube-cluster-proxy: could not answer an error:', failed);
         client.destroy();
       }
+      return proxyError;
     },
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import type { CredentialSource, ObtainedCredential } from '../credentials/cluster-credentials.ts';
 import type { RequestIdentity } from '../hooks.ts';
+import type { RequestTrace } from '../tracing/request-trace.ts';
 import type { RequestInfo } from './request-info.ts';
 import type { UserInfo } from './user.ts';
 
@@ -48,4 +49,6 @@ export interface Exchange {
   readonly clientCloses: boolean;
   /** Set when its audit event went out: whichever of the observer and the error mapper sees its end first audits it. */
   audited: boolean;
+  /** The request's trace, when tracing is on. */
+  readonly trace: RequestTrace | undefined;
 }

@@ -3,19 +3,25 @@ import type { Duplex } from 'node:stream';
 import { NotAttachedError, ProxyClosedError } from '../errors.ts';
 import { connectionTokens } from '../forward/headers.ts';
 import type { HookEmitter, Logger } from '../hooks.ts';
+import type { Tracing } from '../tracing/request-trace.ts';
 import type { Answers } from './answer.ts';
 import { describeExchange } from './observer.ts';
 import type { Prepare, PreparedRequest, PrepareProgress } from './prepare.ts';
 import { mountMismatch, parseClusterPath, routeNotFound, type ClusterRequestPath } from './route.ts';
+import type { Serve } from './serve.ts';
 
 /** What the request handlers need from the proxy. */
 export interface HandlerDependencies {
   mountPrefix: string;
   mountPath: string;
   prepare: Prepare;
+  /** Serves a prepared request: limits, sharing, then its route. */
+  serve: Serve;
   answers: Answers;
   emitter: HookEmitter;
   logger: Logger;
+  /** Request tracing, when on. */
+  tracing: Tracing | undefined;
   /** Whether the proxy drains or closed: later requests and upgrades are answered `503` with `Retry-After`. */
   closed(): boolean;
   /** Counts an HTTP request under the mount path until its response closes (a drain waits for it). */
@@ -24,7 +30,7 @@ export interface HandlerDependencies {
 
 /**
  * The two entry points, HTTP and upgrade: each routes the target, runs the one preparation step
- * and hands the prepared request to its route's forwarder. Every refusal, synchronous or not,
+ * and hands the prepared request on to be served (limits, sharing, its route's forwarder). Every refusal, synchronous or not,
  * ends in the one error mapper.
  */
 export function createHandlers(deps: HandlerDependencies) {
@@ -42,12 +48,18 @@ export function createHandlers(deps: HandlerDependencies) {
   function run(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, client: ServerResponse | Duplex, forward: (prepared: PreparedRequest) => void): void {
     const progress: PrepareProgress = {};
     const context = { method: req.method ?? 'GET', upgrade, target, req, progress };
+    const trace = deps.tracing?.start(req, client, target.cluster, target.path, upgrade);
     (async () => {
       if (deps.closed()) throw new ProxyClosedError('the cluster proxy is shutting down: try again, another replica may answer', { cluster: target.cluster });
-      const prepared = await deps.prepare(req, target, upgrade, progress);
+      const prepared = await (trace ? trace.step('prepare', () => deps.prepare(req, target, upgrade, progress, trace)) : deps.prepare(req, target, upgrade, progress));
       if (emitter.has('proxyReq')) emitter.emit('proxyReq', describeExchange(prepared.exchange));
+      const { exchange } = prepared;
+      trace?.upstream(exchange.headers, exchange.cluster.server, exchange.method);
       forward(prepared);
-    })().catch((error: unknown) => answers.fail(error, context, client));
+    })().catch((error: unknown) => {
+      const answered = answers.fail(error, context, client);
+      trace?.answered(answered);
+    });
   }
 
   function http(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void {
@@ -76,7 +88,7 @@ export function createHandlers(deps: HandlerDependencies) {
       return;
     }
     if (!deps.closed()) deps.track(res);
-    run(req, target, false, res, ({ route: r, exchange }) => r.http(req, res, exchange));
+    run(req, target, false, res, (prepared) => deps.serve.http(req, res, prepared));
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -89,7 +101,7 @@ export function createHandlers(deps: HandlerDependencies) {
       answers.fail(routeNotFound(deps.mountPath), { method, upgrade: true, req }, socket);
       return;
     }
-    run(req, target, true, socket, ({ route: r, exchange }) => r.upgrade(req, socket, head, exchange));
+    run(req, target, true, socket, (prepared) => deps.serve.upgrade(req, socket, head, prepared));
   }
 
   return { http, upgrade };

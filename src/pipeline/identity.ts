@@ -1,6 +1,7 @@
 import { utf8HeaderValue } from '../checks.ts';
 import type { CredentialKind, CredentialSource, ObtainedCredential } from '../credentials/cluster-credentials.ts';
 import type { UserToken } from '../credentials/user-token.ts';
+import type { ReviewedUser } from '../identify/self-subject-review.ts';
 import type { UserTokenVerifier, VerifiedUser } from '../oidc/user-token-verifier.ts';
 import type { RequestIdentity } from '../hooks.ts';
 import type { ClusterAccess } from './upstreams.ts';
@@ -91,15 +92,18 @@ export type VerifiedDecision = Exclude<IdentityDecision, { kind: 'refused' | 'im
 
 /**
  * Who the request is for, from verified facts only: the verified claims in `'impersonate'` mode,
- * the cluster's name for its own credentials, and nobody known for an opaque user token. Pure.
+ * the cluster's name for its own credentials, and for an opaque user token what the cluster said
+ * of it (`reviewed`, with `identify: 'self-subject-review'`), else nobody known. Pure.
  */
-export function userOf(who: VerifiedDecision, cluster: string): UserInfo {
+export function userOf(who: VerifiedDecision, cluster: string, reviewed?: ReviewedUser): UserInfo {
   switch (who.kind) {
     case 'impersonate':
       return { name: who.verified.user, groups: who.verified.groups, kind: 'impersonated', source: 'verified-token' };
     case 'cluster':
       return { name: cluster, groups: [], kind: 'cluster', source: 'cluster' };
     case 'user':
-      return { name: undefined, groups: [], kind: 'user', source: 'unknown' };
+      return reviewed
+        ? { name: reviewed.name, groups: reviewed.groups, kind: 'user', source: 'self-subject-review' }
+        : { name: undefined, groups: [], kind: 'user', source: 'unknown' };
   }
 }

@@ -32,7 +32,8 @@ export interface ObserverDependencies {
 /**
  * The observer every forwarder reports through, and the upgraded connections it saw open: hooks,
  * the cluster's `401` fed back to the credential source that was refused, sessions told of the
- * connections tied to them, and failures answered by the one error mapper.
+ * connections tied to them (upgrades and HTTP streams alike, which they end on logout), and
+ * failures answered by the one error mapper.
  */
 export function createForwardObserver(deps: ObserverDependencies) {
   const { emitter, now, connections } = deps;
@@ -41,15 +42,19 @@ export function createForwardObserver(deps: ObserverDependencies) {
   const taps = new Map<Duplex, UpgradeTap>();
   const observer: ForwardObserver = {
     response(exchange, statusCode) {
+      exchange.trace?.upstreamAnswered(statusCode);
       // Only while it is still the credential the cluster refused: a late 401 for a rotated token keeps its successor.
       if (statusCode === 401 && exchange.credential) exchange.credentialSource?.rejected(exchange.credential);
       if (emitter.has('proxyRes')) emitter.emit('proxyRes', { ...describeExchange(exchange), statusCode, durationMs: now() - exchange.startedAt });
       auditor.answered(exchange, statusCode);
     },
     opened(exchange, socket, protocol, upstream, heads) {
+      exchange.trace?.upstreamAnswered(101);
       connections.opened(socket, { exchange, kind: kindOfUpgrade(exchange), end: () => socket.destroy() });
       if (emitter.has('audit') || exchange.cluster.recordSessions) taps.set(socket, tapUpgrade(exchange, { socket, upstream, heads }, protocol, now));
-      if (exchange.session !== undefined) deps.sessions?.track(exchange.session, socket);
+      if (exchange.session !== undefined) {
+        deps.sessions?.track(exchange.session, { end: (reason) => connections.end(socket, reason), onClose: (listener) => socket.once('close', listener) });
+      }
       if (emitter.has('upgrade')) emitter.emit('upgrade', { ...describeExchange(exchange), phase: 'open', protocol, durationMs: 0, reason: undefined });
     },
     closed(exchange, socket, by) {
@@ -62,6 +67,9 @@ export function createForwardObserver(deps: ObserverDependencies) {
     },
     streamStarted(exchange, response, end) {
       connections.opened(response, { exchange, kind: 'stream', end });
+      if (exchange.session !== undefined) {
+        deps.sessions?.track(exchange.session, { end: (reason) => connections.end(response, reason), onClose: (listener) => response.once('close', listener) });
+      }
       response.once('close', () => {
         // Finished without the proxy ending it: the cluster ended the stream; cut short: the client left.
         const reason = connections.closed(response, response.writableFinished ? 'cluster' : 'client');
@@ -69,7 +77,8 @@ export function createForwardObserver(deps: ObserverDependencies) {
       });
     },
     failure(exchange, error, client) {
-      deps.answers.fail(error, { method: exchange.method, upgrade: exchange.upgrade, exchange }, client);
+      const answered = deps.answers.fail(error, { method: exchange.method, upgrade: exchange.upgrade, exchange }, client);
+      exchange.trace?.answered(answered);
     },
   };
   return observer;

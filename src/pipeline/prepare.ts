@@ -19,6 +19,7 @@ import type { Route } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';
 import type { SessionTokenSource } from '../sessions/session-token-source.ts';
 import { clientOf } from './audit.ts';
+import type { RequestTrace } from '../tracing/request-trace.ts';
 import type { Exchange } from './exchange.ts';
 import { credentialExpiry } from '../lifecycle/credential-lifetime.ts';
 import { decide } from '../policy/decide.ts';
@@ -124,7 +125,10 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     return credential;
   }
 
-  return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, progress: PrepareProgress = {}): Promise<PreparedRequest> {
+  /** Runs a step in a span of its own when the request is traced. */
+  const step = <T>(trace: RequestTrace | undefined, name: string, run: () => Promise<T>): Promise<T> => (trace ? trace.step(name, run) : run());
+
+  return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, progress: PrepareProgress = {}, trace?: RequestTrace): Promise<PreparedRequest> {
     const startedAt = options.now();
     progress.startedAt = startedAt;
     checkRequest(req, upgrade);
@@ -153,7 +157,10 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
 
     // The user's token first: a refused one costs no credential fetch.
     const who: VerifiedDecision = decision.kind === 'impersonate' ? { ...decision, verified: await decision.verifier.verify(decision.token.token) } : decision;
-    const user = userOf(who, cluster.name);
+    // Before the policy, whose rules on users and groups must see who the token is.
+    const { identify } = upstream;
+    const reviewed = who.kind === 'user' && identify ? await step(trace, 'identify', () => identify(who.token.token)) : undefined;
+    const user = userOf(who, cluster.name, reviewed);
     progress.user = user;
     if (upstream.policy) {
       const verdict = await decide(upstream.policy, request, user, cluster.name);
@@ -167,7 +174,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     if (who.kind === 'user') {
       decided = who;
     } else {
-      const credential = await obtain(who.credentials, cluster.name);
+      const credential = await step(trace, 'credentials', () => obtain(who.credentials, cluster.name));
       const source = who.credentials.kind;
       decided =
         who.kind === 'impersonate'
@@ -204,6 +211,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
       session: found?.session,
       clientCloses: connectionTokens(headers.connection).has('close'),
       audited: false,
+      trace,
       credentialExpiresAt: credentialExpiry(decided.kind === 'cluster' ? undefined : found?.token.token, decided.kind === 'user' ? undefined : decided.credential),
     };
     return { exchange, route };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { validateClusterConfig, type ClusterConfig, type ValidatedCluster } from '../clusters/cluster-config.ts';
 import type { ClusterResolver } from '../clusters/cluster-resolver.ts';
@@ -11,6 +12,8 @@ import { createUserTokenVerifier, type UserTokenVerifier } from '../oidc/user-to
 import { ClusterMisconfiguredError, ClusterProxyError, InternalProxyError } from '../errors.ts';
 import { createRoute, type Route, type RouteDependencies } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';
+import { createReviewCache } from '../identify/review-cache.ts';
+import { createSelfSubjectReviewer, IDENTIFY_MAX_ENTRIES, IDENTIFY_TTL_MS, type SelfSubjectReviewer } from '../identify/self-subject-review.ts';
 import { combinePolicies, type CompiledPolicy } from '../policy/validate-policy.ts';
 import { clusterNotFound } from './route.ts';
 
@@ -38,6 +41,8 @@ export interface Upstream {
   own(certificate: ClientCertificate | undefined): Route;
   /** Every route made so far. */
   routes(): Route[];
+  /** Who a user token is, asked of the cluster (`identify: 'self-subject-review'`); `undefined` when the cluster is not asked. */
+  readonly identify: SelfSubjectReviewer | undefined;
 }
 
 /** What the registry needs from the proxy. */
@@ -68,6 +73,8 @@ const sameCertificate = (a: ClientCertificate, b: ClientCertificate) => isDeepSt
 export function createUpstreamRegistry(resolver: ClusterResolver, deps: UpstreamDependencies) {
   const upstreams = new Map<string, { config: ClusterConfig; upstream: Upstream }>();
   const warnedInsecure = new Set<string>();
+  // Review answers are kept under HMACs with this key: nothing kept is a token or a hash a client could compute.
+  const reviewKey = randomBytes(32);
 
   function build(config: ClusterConfig): Upstream {
     let cluster: ValidatedCluster;
@@ -99,6 +106,10 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
         return route;
       },
       routes: () => [user, ...certificateRoutes.map((r) => r.route)],
+      identify:
+        cluster.identify === 'self-subject-review'
+          ? createSelfSubjectReviewer(cluster, user.request, createReviewCache({ ttlMs: IDENTIFY_TTL_MS, max: IDENTIFY_MAX_ENTRIES, key: reviewKey, now: deps.now }), deps.logger)
+          : undefined,
     };
   }
 

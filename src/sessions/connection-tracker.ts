@@ -1,9 +1,11 @@
-import type { Duplex } from 'node:stream';
+import type { CloseReason } from '../hooks.ts';
+import type { SessionConnection } from './session-token-source.ts';
 
 /**
- * Upgraded connections (exec, logs, watch over WebSocket) tied to their session. A logout on this
- * replica closes them at once; on another replica, the session disappears from the shared store,
- * which a periodic check notices. `maxAgeMs` bounds how long any of them may live.
+ * Connections (exec, logs, watches, upgraded or HTTP) tied to their session. A logout on this
+ * replica ends them at once; on another replica, the session disappears from the shared store,
+ * which a periodic check notices. Either way the proxy reports the reason `'logout'`.
+ * `maxAgeMs` bounds how long any of them may live (reported as `'lifetime'`).
  */
 export function createConnectionTracker(options: {
   exists: (sessionKey: string) => Promise<boolean>;
@@ -11,7 +13,7 @@ export function createConnectionTracker(options: {
   maxAgeMs: number | undefined;
   onError: (error: unknown) => void;
 }) {
-  const bySession = new Map<string, Set<Duplex>>();
+  const bySession = new Map<string, Set<SessionConnection>>();
   let timer: NodeJS.Timeout | undefined;
   let checking = false;
 
@@ -28,16 +30,17 @@ export function createConnectionTracker(options: {
           options.onError(error);
           continue;
         }
-        if (!alive) closeSession(key);
+        if (!alive) endSession(key, 'logout');
       }
     } finally {
       checking = false;
     }
   }
 
-  function closeSession(key: string): void {
-    for (const socket of bySession.get(key) ?? []) socket.destroy();
+  function endSession(key: string, reason: CloseReason): void {
+    const connections = bySession.get(key);
     bySession.delete(key);
+    for (const connection of connections ?? []) connection.end(reason);
     if (bySession.size === 0 && timer) {
       clearInterval(timer);
       timer = undefined;
@@ -45,22 +48,23 @@ export function createConnectionTracker(options: {
   }
 
   return {
-    track(sessionKey: string, socket: Duplex): void {
-      const sockets = bySession.get(sessionKey) ?? new Set();
-      sockets.add(socket);
-      bySession.set(sessionKey, sockets);
-      const age = options.maxAgeMs === undefined ? undefined : setTimeout(() => socket.destroy(), options.maxAgeMs).unref();
-      socket.once('close', () => {
+    track(sessionKey: string, connection: SessionConnection): void {
+      const connections = bySession.get(sessionKey) ?? new Set();
+      connections.add(connection);
+      bySession.set(sessionKey, connections);
+      const age = options.maxAgeMs === undefined ? undefined : setTimeout(() => connection.end('lifetime'), options.maxAgeMs).unref();
+      connection.onClose(() => {
         clearTimeout(age);
-        sockets.delete(socket);
-        if (sockets.size === 0 && bySession.get(sessionKey) === sockets) closeSession(sessionKey);
+        connections.delete(connection);
+        if (connections.size === 0 && bySession.get(sessionKey) === connections) endSession(sessionKey, 'logout');
       });
       timer ??= setInterval(() => void check(), options.checkIntervalMs).unref();
     },
-    /** Closes the connections of a session that ended here (logout). */
-    closeSession,
+    /** Ends the connections of a session that ended here (a logout, or the provider refusing its refresh). */
+    closeSession: (key: string): void => endSession(key, 'logout'),
+    /** Ends every tracked connection: the session component is shutting down. */
     close(): void {
-      for (const key of [...bySession.keys()]) closeSession(key);
+      for (const key of [...bySession.keys()]) endSession(key, 'shutdown');
     },
   };
 }

@@ -15,7 +15,7 @@ import { createSessionTokens } from './session-tokens.ts';
 export type { OidcProviderOptions, OidcSessionsOptions } from './session-options.ts';
 export type { SessionRouter } from './session-router.ts';
 // Re-exported for the modules that still import it from here; its home is session-token-source.ts.
-export type { SessionRefreshEvent, SessionToken, SessionTokenSource } from './session-token-source.ts';
+export type { SessionConnection, SessionRefreshEvent, SessionToken, SessionTokenSource } from './session-token-source.ts';
 
 /** The OIDC session component. */
 export interface OidcSessions extends SessionTokenSource {
@@ -23,7 +23,7 @@ export interface OidcSessions extends SessionTokenSource {
   readonly router: SessionRouter;
   /** The providers' names: `'default'` and those of `providers`. */
   readonly providers: readonly string[];
-  /** Stops the background checks and closes tracked connections. */
+  /** Stops the background checks and ends the tracked connections (reason `'shutdown'`). */
   close(): void;
 }
 
@@ -91,7 +91,7 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
     router,
     providers: providerNames,
     tokenFor,
-    track: (session, socket) => tracker.track(session, socket),
+    track: (session, connection) => tracker.track(session, connection),
     onRefresh: (listener) => {
       refreshListeners.add(listener);
       return () => void refreshListeners.delete(listener);

@@ -58,7 +58,7 @@ export interface OidcSessionsOptions extends OidcProviderOptions {
   trustProxy?: boolean;
   /** How long a session lives at most, in ms, whatever its refreshes. Default `12 * 3600_000` (12 h). */
   sessionTtlMs?: number;
-  /** Longest life of an upgraded connection (exec, logs, watch), in ms. Default: no limit. */
+  /** Longest life of a connection tied to a session (exec, followed logs, watches; upgraded or HTTP), in ms. Default: no limit. */
   maxConnectionAgeMs?: number;
   /** How often replicas look for sessions ended elsewhere, to close their connections, in ms. Default `500`. */
   logoutCheckIntervalMs?: number;

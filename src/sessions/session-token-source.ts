@@ -1,11 +1,25 @@
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { CloseReason } from '../hooks.ts';
 
 /** The session token for one request. */
 export interface SessionToken {
   token: string;
   /** An opaque key of the session (not the cookie value), for tying connections to it. */
   session: string;
+}
+
+/**
+ * A long-lived connection (an upgrade, or an HTTP watch or followed log) the proxy ties to the
+ * session it was opened with.
+ */
+export interface SessionConnection {
+  /**
+   * Ends it; hooks see `reason` (`'logout'` when the session ended). Calling it again, or after the
+   * connection closed, does nothing.
+   */
+  end(reason: CloseReason): void;
+  /** Calls `listener` once when the connection closed, whoever closed it. */
+  onClose(listener: () => void): void;
 }
 
 /**
@@ -22,8 +36,8 @@ export interface SessionTokenSource {
    * (a configuration mistake).
    */
   tokenFor(req: IncomingMessage, provider?: string): Promise<SessionToken | undefined>;
-  /** Ties an upgraded connection to its session: it is closed when the session ends. */
-  track(session: string, socket: Duplex): void;
+  /** Ties a long-lived connection to its session: the component ends it when the session ends. */
+  track(session: string, connection: SessionConnection): void;
   /** Optional: subscribes to token refreshes (the proxy relays them to the `sessionRefresh` hook); returns the unsubscribe. */
   onRefresh?(listener: (event: SessionRefreshEvent) => void): () => void;
 }

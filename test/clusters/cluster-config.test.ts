@@ -42,9 +42,18 @@ describe('validateClusterConfig', () => {
     ['a key that is not PEM', { name: 'a', server: 'https://a', credentials: { clientCertificate: PEM, clientKey: 'x' } }, /clientKey/],
     ['a certificate over http', { name: 'a', server: 'http://a', credentials: { clientCertificate: PEM, clientKey: PEM } }, /needs an https: server/],
     ['getToken not a function', { name: 'a', server: 'https://a', credentials: { getToken: 'x' } }, /getToken must be a function/],
+    ['an unknown identify', { name: 'a', server: 'https://a', identify: 'whoami' }, /identify must be 'self-subject-review'/],
+    ['identify with the cluster’s own credentials', { name: 'a', server: 'https://a', credentials: { token: 't' }, identify: 'self-subject-review' }, /identify is for the user's own token.*'cluster' sends no user token/],
   ])('refuses %s, naming the option', (_name, config, message) => {
     expect(() => validateClusterConfig(config as ClusterConfig, 'clusters[0]')).toThrow(InvalidOptionError);
     expect(() => validateClusterConfig(config as ClusterConfig, 'clusters[0]')).toThrow(message);
+  });
+
+  it("takes identify: 'self-subject-review' for the user's own token, off by default", () => {
+    expect(validateClusterConfig({ name: 'u', server: 'https://u' }, 'c').identify).toBeUndefined();
+    expect(validateClusterConfig({ name: 'u', server: 'https://u', identify: 'self-subject-review' }, 'c').identify).toBe('self-subject-review');
+    const fallback = { name: 'f', server: 'https://f', credentials: { token: 't' }, authMode: 'user-then-cluster', identify: 'self-subject-review' } as const;
+    expect(validateClusterConfig(fallback, 'c').identify).toBe('self-subject-review');
   });
 
   it('names the cluster in messages', () => {

@@ -4,7 +4,16 @@ import express from 'express';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
-import { createClusterProxy, memoryTokenStore, oidcSessions, type ClusterProxy, type OidcSessions, type TokenStore } from 'kube-cluster-proxy';
+import {
+  createClusterProxy,
+  memoryTokenStore,
+  oidcSessions,
+  type ClusterProxy,
+  type OidcSessions,
+  type StreamEndEvent,
+  type TokenStore,
+  type UpgradeEvent,
+} from 'kube-cluster-proxy';
 import { Browser } from '../helpers/browser.ts';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
 import { closeServer, listen } from '../helpers/servers.ts';
@@ -22,6 +31,8 @@ let proxy: ClusterProxy;
 let sessions: OidcSessions;
 let store: TokenStore;
 let clockOffset = 0;
+const upgrades: UpgradeEvent[] = [];
+const streams: StreamEndEvent[] = [];
 
 beforeAll(async () => {
   // The dashboard's port must be known before the provider registers its callback.
@@ -60,6 +71,7 @@ beforeAll(async () => {
     ],
     sessions,
     tokenStore: store,
+    on: { upgrade: (e) => upgrades.push(e), streamEnd: (e) => streams.push(e) },
   });
   const app = express();
   app.use('/auth', sessions.router);
@@ -232,23 +244,50 @@ describe('the proxy with sessions', () => {
     expect((await (await browser.fetch(`${base}/auth/me`)).json()) as object).toEqual({ authenticated: false });
   });
 
-  it('ties exec WebSockets to the session: logout closes them within a second', async () => {
+  it("ties exec WebSockets and HTTP watches to the session: logout ends them within a second, hooks see 'logout', other sessions keep theirs", async () => {
     const browser = await loggedIn('heidi');
-    const ws = new WebSocket(`${base.replace('http', 'ws')}/clusters/sso/api/v1/namespaces/default/pods/web-sso-1/exec?${execQuery(['cat'], true)}`, ['v4.channel.k8s.io'], {
-      headers: { cookie: browser.cookieHeader(base), origin: base },
-    });
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
+    const other = await loggedIn('judy');
+    const exec = (who: Browser) => {
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/clusters/sso/api/v1/namespaces/default/pods/web-sso-1/exec?${execQuery(['cat'], true)}`, ['v4.channel.k8s.io'], {
+        headers: { cookie: who.cookieHeader(base), origin: base },
+      });
+      const closed = new Promise<number>((resolve) => ws.once('close', () => resolve(performance.now())));
+      return new Promise<{ ws: WebSocket; closed: Promise<number> }>((resolve, reject) => {
+        ws.once('open', () => resolve({ ws, closed }));
+        ws.once('error', reject);
+      });
+    };
+    const mine = await exec(browser);
     expect(fake.requests.at(-1)).toMatchObject({ user: 'heidi', upgrade: true });
-    const closed = new Promise((resolve) => ws.once('close', resolve));
+    const theirs = await exec(other);
+    const watch = await browser.fetch(`${base}/clusters/sso/api/v1/namespaces/default/pods?watch=1`);
+    expect(watch.status).toBe(200);
+    // The body ends cleanly (done), as a watch the cluster closed: the client re-watches, and gets 401.
+    const watchEnded = (async () => {
+      const reader = watch.body!.getReader();
+      for (let i = 0; i < 1_000; i++) if ((await reader.read()).done) return performance.now();
+      throw new Error('the watch kept streaming');
+    })();
+    await expect.poll(() => fake.activeStreams('watch')).toBeGreaterThan(0);
+    const before = { upgrades: upgrades.length, streams: streams.length };
+
     const started = performance.now();
     const logout = await browser.fetch(`${base}/auth/logout`, { method: 'POST' });
     expect(logout.status).toBe(200);
-    await closed;
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect((await mine.closed) - started).toBeLessThan(1_000);
+    expect((await watchEnded) - started).toBeLessThan(1_000);
     expect((await browser.fetch(`${base}/clusters/sso/version`)).status).toBe(401);
+
+    await expect.poll(() => upgrades.slice(before.upgrades).filter((e) => e.phase === 'close').length).toBe(1);
+    expect(upgrades.slice(before.upgrades).find((e) => e.phase === 'close')).toMatchObject({ cluster: 'sso', identity: { kind: 'user', source: 'session' }, reason: 'logout' });
+    await expect.poll(() => streams.length).toBe(before.streams + 1);
+    expect(streams.at(-1)).toMatchObject({ cluster: 'sso', identity: { kind: 'user', source: 'session' }, reason: 'logout' });
+    // Judy's exec is still open and answers.
+    const echoed = new Promise<string>((resolve) => theirs.ws.once('message', (data: Buffer) => resolve(data.subarray(1).toString())));
+    theirs.ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('still here')]));
+    expect(await echoed).toBe('still here');
+    theirs.ws.close();
+    await theirs.closed;
   });
 
   it('refuses a session-cookie WebSocket from a foreign origin', async () => {

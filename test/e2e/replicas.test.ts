@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
@@ -7,6 +6,7 @@ import { Browser } from '../helpers/browser.ts';
 import { nginxSkipReason, startLoadBalancer, type LoadBalancer } from '../helpers/nginx.ts';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../helpers/redis-server.ts';
+import { startReplica as startReplicaProcess, stopReplica as stopReplicaProcess } from '../helpers/replicas.ts';
 import { freePort } from '../helpers/servers.ts';
 import { execQuery } from '../helpers/websocket.ts';
 
@@ -25,27 +25,11 @@ describe.skipIf(skip)(`three replicas sharing Redis behind nginx${skip ? ` (skip
   const browser = new Browser();
 
   async function startReplica(index: number): Promise<void> {
-    const child = spawn(process.execPath, ['--conditions=kcp-source', 'test/fixtures/replica/server.ts'], {
-      env: { ...process.env, ...env, PORT: String(replicaPorts[index]), REPLICA: `replica-${index}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    replicas[index] = child;
-    child.stderr.on('data', (chunk: Buffer) => (logs += chunk.toString()));
-    await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        logs += `${line}\n`;
-        if (line.startsWith('ready')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`replica ${index} exited with ${code}`)));
-    });
+    replicas[index] = await startReplicaProcess({ ...env, PORT: String(replicaPorts[index]), REPLICA: `replica-${index}` }, (text) => (logs += text));
   }
 
   async function stopReplica(index: number): Promise<void> {
-    const child = replicas[index]!;
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await stopReplicaProcess(replicas[index]!);
   }
 
   beforeAll(async () => {

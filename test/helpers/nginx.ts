@@ -23,7 +23,9 @@ export interface LoadBalancer {
 
 /**
  * A real nginx on loopback, balancing round-robin (no sticky sessions) over `upstreams`, with
- * WebSocket upgrades passed through and no buffering, as a production ingress would.
+ * WebSocket upgrades passed through and no buffering, as a production ingress would. Configured
+ * as docs/operations.md recommends: an idempotent request refused by a draining replica (`503`)
+ * or sent to a stopped one (connection refused) goes to the next replica.
  */
 export async function startLoadBalancer(port: number, upstreams: readonly string[]): Promise<LoadBalancer> {
   const dir = await mkdtemp(join(tmpdir(), 'kcp-nginx-'));
@@ -57,7 +59,8 @@ ${upstreams.map((u) => `    server ${new URL(u).host} max_fails=0;`).join('\n')}
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_buffering off;
       proxy_read_timeout 3600s;
-      proxy_next_upstream off;
+      proxy_next_upstream error timeout http_503;
+      proxy_next_upstream_tries 3;
     }
   }
 }

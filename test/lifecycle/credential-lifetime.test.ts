@@ -1,12 +1,25 @@
-import { request } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import express from 'express';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
-import { bearerSubprotocol, type ClusterConfig, type StreamEndEvent, type UpgradeEvent } from 'kube-cluster-proxy';
+import {
+  bearerSubprotocol,
+  createClusterProxy,
+  memoryTokenStore,
+  oidcSessions,
+  type ClusterConfig,
+  type ClusterProxy,
+  type OidcSessions,
+  type StreamEndEvent,
+  type UpgradeEvent,
+} from 'kube-cluster-proxy';
 import { credentialExpiry, jwtExpiry, LIFETIME_GRACE_MS } from '../../src/lifecycle/credential-lifetime.ts';
-import { startProxyHost, type ProxyHost } from '../helpers/servers.ts';
+import { Browser } from '../helpers/browser.ts';
+import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
+import { closeServer, listen, startProxyHost, type ProxyHost } from '../helpers/servers.ts';
 import { execQuery } from '../helpers/websocket.ts';
 
 const PLUGIN = join(fileURLToPath(new URL('../fixtures/exec-plugins/', import.meta.url)), 'plugin.js');
@@ -136,4 +149,99 @@ describe("upgradeLifetime: 'credential'", () => {
       startProxyHost({ clusters: [{ name: 'x', server: fake.url, upgradeLifetime: 'forever' as never }] }).then((h) => h.close()),
     ).rejects.toThrow(/upgradeLifetime must be 'credential' or 'unbounded'/);
   });
+});
+
+describe("upgradeLifetime: 'credential' with login sessions", () => {
+  let server: Server;
+  let base: string;
+  let idp: OidcProvider;
+  let fake: FakeCluster;
+  let sessions: OidcSessions;
+  let proxy: ClusterProxy;
+  const upgrades: UpgradeEvent[] = [];
+
+  beforeAll(async () => {
+    server = createServer();
+    base = await listen(server);
+    idp = await startOidcProvider({ redirectUris: [`${base}/auth/callback`], idTokenTtl: 3 });
+    fake = await startFakeCluster({ name: 'sso-life', oidc: { issuerUrl: idp.issuer, clientId: idp.clientId } });
+    const tokenStore = memoryTokenStore();
+    sessions = oidcSessions({
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      redirectUri: `${base}/auth/callback`,
+      secret: 'a-secret-of-at-least-32-characters!!',
+      tokenStore,
+      scopes: ['openid', 'offline_access'],
+      loginParams: { prompt: 'consent' },
+    });
+    proxy = createClusterProxy({
+      clusters: [{ name: 'sso', server: fake.url, ca: fake.ca, upgradeLifetime: 'credential' }],
+      sessions,
+      tokenStore,
+      on: { upgrade: (e) => upgrades.push(e) },
+    });
+    const app = express();
+    app.use('/auth', sessions.router);
+    app.use('/clusters', proxy);
+    server.on('request', app);
+    proxy.attach(server);
+  });
+  afterAll(async () => {
+    sessions.close();
+    await proxy.close();
+    await closeServer(server);
+    await Promise.all([fake.close(), idp.close()]);
+  });
+
+  function sessionExec(browser: Browser): Promise<{ ws: WebSocket; closedAt: Promise<number> }> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/clusters/sso/api/v1/namespaces/default/pods/web-sso-life-1/exec?${execQuery(['cat'], true)}`, ['v5.channel.k8s.io'], {
+        headers: { cookie: browser.cookieHeader(base), origin: base },
+      });
+      const closedAt = new Promise<number>((done) => ws.on('close', () => done(Date.now())));
+      ws.on('open', () => resolve({ ws, closedAt }));
+      ws.on('error', reject);
+    });
+  }
+
+  async function tokenExpiry(browser: Browser): Promise<number> {
+    const me = (await (await browser.fetch(`${base}/auth/me`)).json()) as { expiresAt: string };
+    return Date.parse(me.expiresAt);
+  }
+
+  it("closes an exec when the session token it was opened with expires, though the session was refreshed meanwhile; the refreshed token's exec runs on", async () => {
+    const browser = new Browser();
+    expect((await browser.login(`${base}/auth/login?returnTo=/`, 'alice')).callbackStatus).toBe(302);
+    const firstExpiry = await tokenExpiry(browser);
+    expect(firstExpiry - Date.now()).toBeLessThanOrEqual(3_000);
+    const first = await sessionExec(browser);
+    expect(fake.requests.at(-1)).toMatchObject({ user: 'alice', upgrade: true });
+
+    // From now on the provider issues long-lived tokens: the next request past half the first
+    // token's life refreshes the session.
+    idp.idTokenTtl = 600;
+    const grants = idp.refreshGrants;
+    for (let i = 0; i < 100 && (await tokenExpiry(browser)) === firstExpiry; i++) {
+      expect((await browser.fetch(`${base}/clusters/sso/version`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(idp.refreshGrants).toBe(grants + 1);
+    expect((await tokenExpiry(browser)) - firstExpiry).toBeGreaterThan(500_000);
+    expect(Date.now()).toBeLessThan(firstExpiry);
+    const second = await sessionExec(browser);
+
+    const late = (await first.closedAt) - firstExpiry;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(1_000);
+    await until(() => upgrades.some((e) => e.phase === 'close'));
+    expect(upgrades.filter((e) => e.phase === 'close').map((e) => e.reason)).toEqual(['lifetime']);
+
+    // Opened with the refreshed token: still open well past the first token's expiry.
+    const stillOpen = await Promise.race([second.closedAt.then(() => false), new Promise((resolve) => setTimeout(() => resolve(true), LIFETIME_GRACE_MS + 1_000))]);
+    expect(stillOpen).toBe(true);
+    second.ws.close();
+    await second.closedAt;
+  }, 20_000);
 });

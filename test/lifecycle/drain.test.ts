@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { bearerSubprotocol, type ForwardEngine, type StreamEndEvent, type UpgradeEvent } from 'kube-cluster-proxy';
+import { spreadOffsets } from '../../src/lifecycle/drain.ts';
 import { send, startProxyHost, type ProxyHost } from '../helpers/servers.ts';
 import { execQuery } from '../helpers/websocket.ts';
 
@@ -75,29 +76,47 @@ async function withProxy(engine: ForwardEngine, run: (host: ProxyHost, hooks: { 
   }
 }
 
-/** The most ends any tenth of `[start, start + windowMs]` holds, as a share of all. */
-function busiestTenth(ends: number[], start: number, windowMs: number): number {
+/** How many of `ends` each tenth of `[start, start + windowMs]` holds (ends past the window count in the last). */
+function tenths(ends: number[], start: number, windowMs: number): number[] {
   const buckets = Array.from({ length: 10 }, () => 0);
   for (const at of ends) buckets[Math.min(9, Math.max(0, Math.floor(((at - start) / windowMs) * 10)))]! += 1;
-  return Math.max(...buckets) / ends.length;
+  return buckets;
 }
 
+describe('spreadOffsets', () => {
+  it.each([
+    [200, 1_000],
+    [7, 350],
+    [1_000, 30_000],
+  ])('puts %i ends over %i ms, in order, inside the window, a tenth of them (rounded up) in each tenth', (count, windowMs) => {
+    const offsets = spreadOffsets(count, windowMs);
+    expect(offsets).toHaveLength(count);
+    expect(offsets.every((at, i) => at > 0 && at < windowMs && (i === 0 || at > offsets[i - 1]!))).toBe(true);
+    expect(Math.max(...tenths(offsets, 0, windowMs))).toBeLessThanOrEqual(Math.ceil(count / 10));
+  });
+
+  it('has nothing to spread for no stream, and one stream in the middle', () => {
+    expect(spreadOffsets(0, 1_000)).toEqual([]);
+    expect(spreadOffsets(1, 1_000)).toEqual([500]);
+  });
+});
+
 describe('drain()', () => {
-  it('lets short requests finish, refuses new ones, spreads watch ends over the window and closes exec at the end of the grace', async () => {
-    await withProxy('undici', async (host, hooks) => {
-      const agent = new Agent({ keepAlive: false, maxSockets: 1_000 });
-      const watches = await Promise.all(Array.from({ length: 200 }, () => openWatch(host.url, agent)));
-      const execs = await Promise.all(Array.from({ length: 20 }, () => openExec(host.url)));
-      await until(() => fake.activeStreams('watch') === 200 && fake.activeStreams('exec') === 20);
+  it('lets short requests in flight finish and refuses new requests and upgrades with 503 and Retry-After', async () => {
+    await withProxy('undici', async (host) => {
+      const agent = new Agent({ keepAlive: false, maxSockets: 100 });
+      const exec = await openExec(host.url);
+      await until(() => fake.activeStreams('exec') === 1);
 
       // Short requests in flight when the drain starts: their bodies are still on the way.
       const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: {} });
       const seen = fake.requests.length;
       const pending = Array.from({ length: 5 }, (_, i) => {
+        const text = body.replace('"x"', `"cm-${i}"`);
         const req = request(`${host.url}/clusters/c/api/v1/namespaces/default/configmaps`, {
           method: 'POST',
           agent,
-          headers: { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body.replace('"x"', `"cm-${i}"`)) },
+          headers: { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
         });
         const status = new Promise<number>((resolve, reject) => {
           req.on('response', (res) => {
@@ -106,16 +125,13 @@ describe('drain()', () => {
           });
           req.on('error', reject);
         });
-        const text = body.replace('"x"', `"cm-${i}"`);
         req.write(text.slice(0, 10));
         return { req, status, rest: text.slice(10) };
       });
       await until(() => fake.requests.slice(seen).filter((r) => r.method === 'POST').length === 5);
 
-      const start = performance.now();
+      // The exec keeps the drain going for its grace, so the refusals below are the drain's.
       const drained = host.proxy.drain({ graceMs: 2_000 });
-      let resolvedAt = 0;
-      void drained.then(() => (resolvedAt = performance.now()));
       for (const p of pending) p.req.end(p.rest);
 
       const fresh = await send(`${host.url}/clusters/c/api/v1/namespaces/default/pods`, { headers: auth });
@@ -126,23 +142,42 @@ describe('drain()', () => {
       expect(refusedExec).toMatch(/503/);
 
       expect(await Promise.all(pending.map((p) => p.status))).toEqual([201, 201, 201, 201, 201]);
+      await exec.closedAt;
+      await drained;
+      agent.destroy();
+    });
+  }, 30_000);
+
+  it('ends 200 watches spread evenly over the window, closes 20 exec sessions at the end of the grace, and tells hooks why', async () => {
+    await withProxy('undici', async (host, hooks) => {
+      const agent = new Agent({ keepAlive: false, maxSockets: 1_000 });
+      const watches = await Promise.all(Array.from({ length: 200 }, () => openWatch(host.url, agent)));
+      const execs = await Promise.all(Array.from({ length: 20 }, () => openExec(host.url)));
+      await until(() => fake.activeStreams('watch') === 200 && fake.activeStreams('exec') === 20);
+
+      // A 4 s window gives each of the 200 streams a 20 ms slot: an end delayed by a busy machine
+      // (client, proxy and fake share one process here) stays in its tenth.
+      const start = performance.now();
+      const drained = host.proxy.drain({ graceMs: 5_000, watchSpreadMs: 4_000 });
+      let resolvedAt = 0;
+      void drained.then(() => (resolvedAt = performance.now()));
 
       const ends = await Promise.all(watches.map((w) => w.endedAt));
       expect(ends.every((e) => e.clean)).toBe(true);
       const at = ends.map((e) => e.at);
-      // Spread over the 1 s window (graceMs / 2), not all at once.
-      expect(Math.min(...at) - start).toBeLessThan(300);
-      expect(Math.max(...at) - start).toBeGreaterThan(700);
-      expect(Math.max(...at) - start).toBeLessThan(1_800);
-      // An even spread puts 10% in each tenth; a stalled event loop (client, proxy and fake share
-      // one process on a busy machine) bunches a few, all at once would be 100%.
-      expect(busiestTenth(at, start, 1_000)).toBeLessThanOrEqual(0.25);
+      expect(Math.min(...at) - start).toBeLessThan(400);
+      expect(Math.max(...at) - start).toBeGreaterThan(3_600);
+      expect(Math.max(...at) - start).toBeLessThan(4_800);
+      // Stream i ends at (i + 1) / N of the window: each tenth holds 10% of them, one more where
+      // a boundary falls between two ends (all at once would be 100% in one tenth).
+      const counts = tenths(at, start, 4_000);
+      expect(Math.max(...counts), `ends per tenth of the window: ${counts.join(', ')}`).toBeLessThanOrEqual(200 / 10 + 1);
 
       const closed = await Promise.all(execs.map((e) => e.closedAt));
-      expect(Math.min(...closed) - start).toBeGreaterThan(1_900);
+      expect(Math.min(...closed) - start).toBeGreaterThan(4_900);
       await drained;
-      expect(resolvedAt - start).toBeGreaterThanOrEqual(1_900);
-      expect(resolvedAt - start).toBeLessThan(3_500);
+      expect(resolvedAt - start).toBeGreaterThanOrEqual(4_900);
+      expect(resolvedAt - start).toBeLessThan(6_500);
 
       expect(hooks.streams.filter((e) => e.reason === 'drain')).toHaveLength(200);
       const closes = hooks.upgrades.filter((e) => e.phase === 'close');

@@ -38,6 +38,22 @@ async function probed(options: Partial<ClusterProxyOptions> = {}): Promise<Proxy
   });
 }
 
+/** A kubeconfig with one context per `[name, server]`; a context without a server names a cluster the file lacks. */
+function kubeconfig(contexts: [string, string | undefined][]): string {
+  const clusters = contexts.filter(([, server]) => server).map(([name, server]) => `  - { name: ${name}, cluster: { server: "${server}", insecure-skip-tls-verify: true } }`);
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    ...clusters,
+    'users: [{ name: u, user: { token: probe-token } }]',
+    'contexts:',
+    ...contexts.map(([name, server]) => `  - { name: ${name}, context: { cluster: ${server ? name : 'nowhere'}, user: u } }`),
+    `current-context: ${contexts[0]![0]}`,
+    '',
+  ].join('\n');
+}
+
 async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -89,6 +105,39 @@ describe('proxy.readiness and proxy.liveness', () => {
       expect(broken.body).toMatchObject({ ready: false, checks: { draining: 'ok', tokenStore: 'ok', resolver: expect.stringMatching(/^error: /) } });
       await writeFile(file, good);
       expect((await until(() => host.ready(), (r) => r.status === 200)).status).toBe(200);
+    } finally {
+      await host.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is not ready while no kubeconfig file exists, and ready once one is written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kcp-ready-'));
+    const file = join(dir, 'config');
+    const host = await probed({ clusters: kubeconfigClusters({ paths: [file], watch: true, debounceMs: 20 }), on: { resolverError: () => {} } });
+    try {
+      const missing = await until(() => host.ready(), (r) => r.status === 503);
+      expect(missing).toEqual({ status: 503, body: { ready: false, checks: { draining: 'ok', tokenStore: 'ok', resolver: expect.stringContaining(file) } } });
+      await writeFile(file, kubeconfig([['c', fake.url]]));
+      expect((await until(() => host.ready(), (r) => r.status === 200)).status).toBe(200);
+    } finally {
+      await host.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stays ready with one broken context: the other clusters serve', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kcp-ready-'));
+    const file = join(dir, 'config');
+    // The second context names a cluster the file does not define.
+    await writeFile(file, kubeconfig([['good', fake.url], ['bad', undefined]]));
+    const host = await probed({ clusters: kubeconfigClusters({ paths: [file] }), on: { resolverError: () => {} } });
+    try {
+      expect(await host.ready()).toEqual({ status: 200, body: { ready: true, checks: { draining: 'ok', tokenStore: 'ok', resolver: 'ok' } } });
+      expect((await send(`${host.url}/clusters/good/version`)).status).toBe(200);
+      const bad = await send(`${host.url}/clusters/bad/version`);
+      expect(bad.status).toBeGreaterThanOrEqual(400);
+      expect(bad.json()).toMatchObject({ kind: 'Status', message: expect.stringMatching(/nowhere/) });
     } finally {
       await host.close();
       await rm(dir, { recursive: true, force: true });

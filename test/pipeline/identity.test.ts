@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CredentialKind, CredentialSource, ObtainedCredential } from '../../src/credentials/cluster-credentials.ts';
 import type { UserToken, UserTokenSource } from '../../src/credentials/user-token.ts';
 import type { UserTokenVerifier } from '../../src/oidc/user-token-verifier.ts';
-import { decideIdentity, identityHeaders, type DecidedIdentity } from '../../src/pipeline/identity.ts';
+import { decideIdentity, identityHeaders, userOf, type DecidedIdentity } from '../../src/pipeline/identity.ts';
 import type { ClusterAccess } from '../../src/pipeline/upstreams.ts';
 
 const source = (kind: CredentialKind): CredentialSource => ({ kind, obtain: () => Promise.resolve({}), rejected: () => {} });
@@ -81,5 +81,20 @@ describe('the identity decision', () => {
     const a = access('user-then-cluster', 'token');
     expect(decideIdentity(a, token)).toEqual(decideIdentity(a, token));
     expect(token).toEqual({ token: 't', source: 'header' });
+  });
+});
+
+describe('userOf', () => {
+  const token: UserToken = { token: 'user-token', source: 'header' };
+  it('names the user of an opaque token only as the cluster reviewed it', () => {
+    expect(userOf({ kind: 'user', token }, 'prod')).toEqual({ name: undefined, groups: [], kind: 'user', source: 'unknown' });
+    expect(userOf({ kind: 'user', token }, 'prod', { name: 'alice', groups: ['devs'] })).toEqual({ name: 'alice', groups: ['devs'], kind: 'user', source: 'self-subject-review' });
+  });
+
+  it('takes the verified claims in impersonate mode and the cluster for its own credentials, whatever a review said', () => {
+    const reviewed = { name: 'mallory', groups: ['system:masters'] };
+    expect(userOf({ kind: 'cluster', credentials: source('token') }, 'prod', reviewed)).toEqual({ name: 'prod', groups: [], kind: 'cluster', source: 'cluster' });
+    const impersonate = { kind: 'impersonate' as const, token, credentials: source('token'), verifier, verified: { user: 'jane', groups: ['dev'] } };
+    expect(userOf(impersonate, 'prod', reviewed)).toEqual({ name: 'jane', groups: ['dev'], kind: 'impersonated', source: 'verified-token' });
   });
 });

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloseReason, SessionConnection } from 'kube-cluster-proxy';
 import { createConnectionTracker } from '../../src/sessions/connection-tracker.ts';
 
 let server: Server;
@@ -37,6 +38,17 @@ function closesWithin(socket: Socket, ms: number): Promise<void> {
   });
 }
 
+/** The socket as the proxy hands a connection to the tracker, with the reasons it was ended for. */
+function handle(socket: Socket, reasons: CloseReason[] = []): SessionConnection {
+  return {
+    end: (reason) => {
+      reasons.push(reason);
+      socket.destroy();
+    },
+    onClose: (listener) => socket.once('close', listener),
+  };
+}
+
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function tracker(alive: Set<string>, options: { maxAgeMs?: number; failing?: () => boolean; errors?: unknown[] } = {}) {
@@ -58,24 +70,30 @@ describe('createConnectionTracker', () => {
   it('closes the connections of a session ended here at once, and only those', async () => {
     const t = tracker(new Set(['a', 'b']));
     const [a1, a2, b] = await Promise.all([connection(), connection(), connection()]);
-    t.track('a', a1);
-    t.track('a', a2);
-    t.track('b', b);
+    const reasons: CloseReason[] = [];
+    const bReasons: CloseReason[] = [];
+    t.track('a', handle(a1, reasons));
+    t.track('a', handle(a2, reasons));
+    t.track('b', handle(b, bReasons));
     t.closeSession('a');
     expect(a1.destroyed && a2.destroyed).toBe(true);
+    expect(reasons).toEqual(['logout', 'logout']);
     expect(b.destroyed).toBe(false);
     t.close();
     expect(b.destroyed).toBe(true);
+    expect(bReasons).toEqual(['shutdown']);
   });
 
   it('closes the connections of a session that disappeared from the store (ended on another replica)', async () => {
     const alive = new Set(['a', 'b']);
     const t = tracker(alive);
     const [a, b] = await Promise.all([connection(), connection()]);
-    t.track('a', a);
-    t.track('b', b);
+    const reasons: CloseReason[] = [];
+    t.track('a', handle(a, reasons));
+    t.track('b', handle(b));
     alive.delete('a');
     await closesWithin(a, 2_000);
+    expect(reasons).toEqual(['logout']);
     await wait(100);
     expect(b.destroyed).toBe(false);
     t.close();
@@ -87,7 +105,7 @@ describe('createConnectionTracker', () => {
     const errors: unknown[] = [];
     const t = tracker(alive, { failing: () => down, errors });
     const a = await connection();
-    t.track('a', a);
+    t.track('a', handle(a));
     alive.delete('a');
     await wait(150);
     expect(errors.length).toBeGreaterThan(0);
@@ -99,15 +117,17 @@ describe('createConnectionTracker', () => {
   it('closes a connection older than maxAgeMs', async () => {
     const t = tracker(new Set(['a']), { maxAgeMs: 100 });
     const a = await connection();
-    t.track('a', a);
+    const reasons: CloseReason[] = [];
+    t.track('a', handle(a, reasons));
     await closesWithin(a, 2_000);
+    expect(reasons).toEqual(['lifetime']);
     t.close();
   });
 
   it('stops checking when no connection is left, and forgets closed ones', async () => {
     const t = tracker(new Set(['a']));
     const a = await connection();
-    t.track('a', a);
+    t.track('a', handle(a));
     await wait(100);
     expect(t.checks()).toBeGreaterThan(0);
     a.destroy();
@@ -117,7 +137,7 @@ describe('createConnectionTracker', () => {
     expect(t.checks()).toBe(after);
     // A session tracked again starts the checks again.
     const again = await connection();
-    t.track('a', again);
+    t.track('a', handle(again));
     await wait(100);
     expect(t.checks()).toBeGreaterThan(after);
     t.close();
