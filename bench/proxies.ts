@@ -4,7 +4,9 @@
  * - `bare`: bare http-proxy-middleware v4 with a fixed target and a static Authorization header;
  * - `bare-ejected`: the same without its default plugins (logging, error pages), its fastest form;
  * - `<engine>-cluster`: createClusterProxy with that engine, authMode 'cluster' (its own token);
- * - `<engine>-user`: the same in authMode 'user' (the client's token, in the Authorization header).
+ * - `<engine>-user`: the same in authMode 'user' (the client's token, in the Authorization header);
+ * - `<engine>-cluster-observed`: `<engine>-cluster` with metrics, audit and policy on (bench/observed.ts);
+ *   `<engine>-cluster-observed:metrics,audit` with only those.
  * Reads the upstreams from BENCH_FAKE (JSON) and createClusterProxy's `share` option from BENCH_SHARE
  * (JSON, default none); prints `{ "url": ... }` as one line when listening.
  */
@@ -14,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { createClusterProxy, type ClusterProxyOptions } from 'kube-cluster-proxy';
+import { observed } from './observed.ts';
 
 const fake = JSON.parse(process.env.BENCH_FAKE ?? '{}') as { url: string; ca: string; token: string; firehose: string };
 const setup = process.env.BENCH_SETUP ?? '';
@@ -45,11 +48,12 @@ async function bareHpm(eject: boolean): Promise<string> {
   return `${url}/hpm`;
 }
 
-async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'cluster' | 'user'): Promise<string> {
+async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'cluster' | 'user', extra: Partial<ClusterProxyOptions>): Promise<string> {
   const credentials = mode === 'cluster' ? { credentials: { token: fake.token } } : {};
   const app = express();
   const proxy = createClusterProxy({
     engine,
+    ...extra,
     ...(share ? { share } : {}),
     clusters: [
       { name: 'bench', server: fake.url, ca: fake.ca, ...credentials },
@@ -60,11 +64,11 @@ async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'c
   return `${await serve(app, (server) => proxy.attach(server))}/clusters/bench`;
 }
 
-const [engine, mode] = setup.split(/-(?=cluster$|user$)/) as [string, string];
+const [, engine, mode, watched, parts] = /^(.+)-(cluster|user)(-observed(?::([a-z,]+))?)?$/.exec(setup) ?? [];
 const url =
   setup === 'bare' || setup === 'bare-ejected'
     ? await bareHpm(setup === 'bare-ejected')
-    : await ours(engine as NonNullable<ClusterProxyOptions['engine']>, mode as 'cluster' | 'user');
+    : await ours(engine as NonNullable<ClusterProxyOptions['engine']>, mode as 'cluster' | 'user', watched ? observed(parts?.split(',')) : {});
 console.log(JSON.stringify({ url }));
 process.on('SIGTERM', () => process.exit(0));
 // The runner asks for a full collection before it reads RSS: what a session keeps, not the garbage

@@ -38,6 +38,7 @@ export function report({ rows, idle, log, machine, method }: Report): string {
   const bare = rows.filter((r) => r.name.startsWith('bare')).reduce((a, b) => (b.rps > a.rps ? b : a));
   const cluster = find("createClusterProxy, undici, 'cluster'")!;
   const user = find("createClusterProxy, undici, 'user'")!;
+  const observed = find("createClusterProxy, undici, 'cluster', metrics")!;
   const kubectl = find('kubectl');
   const cell = (n: number | undefined, digits = 0) => (n === undefined ? '–' : n.toFixed(digits));
   const table = [
@@ -53,6 +54,7 @@ export function report({ rows, idle, log, machine, method }: Report): string {
     goal("p99 vs bare http-proxy-middleware, 'cluster'", cluster.p99 / bare.p99, 1.0, true),
     ...(kubectl ? [goal("requests/s vs kubectl proxy, 'cluster'", cluster.rps / kubectl.rps, 2.5)] : []),
     goal("CPU per request vs bare http-proxy-middleware, 'cluster'", cluster.cpu! / bare.cpu!, 0.5, true),
+    goal("requests/s with metrics + audit + policy vs without, 'cluster'", observed.rps / cluster.rps, 0.9),
     goal('exec stdout stream vs direct', cluster.out / direct.out, 0.95),
     goal('exec stdin stream vs direct', cluster.in / direct.in, 0.95),
     ...(kubectl ? [goal('exec stdout stream vs kubectl proxy', cluster.out / kubectl.out, 1.0), goal('exec stdin stream vs kubectl proxy', cluster.in / kubectl.in, 1.0)] : []),

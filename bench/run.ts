@@ -5,6 +5,7 @@
  * - bare http-proxy-middleware v4, fixed target, a static Authorization header, with its default
  *   plugins and without them (ejectPlugins); the goals compare with the faster of the two;
  * - createClusterProxy with each engine, in 'cluster' mode and in 'user' mode (token in the header);
+ *   with undici in 'cluster' mode also with metrics, audit and policy on (bench/observed.ts);
  * - kubectl proxy, when kubectl is on the PATH.
  * Figures: requests/s and p50/p99 of a small JSON GET (autocannon), the proxy's CPU per request,
  * exec stream MiB/s each way (WebSocket); for createClusterProxy alone, RSS per idle upgraded
@@ -17,13 +18,13 @@
  * 4), BENCH_DASHBOARDS (the storm's dashboards, default 200), BENCH_PROFILE=1 (the proxies write
  * --cpu-prof profiles to bench/profiles/).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { dashboardStorm, stormReport } from './dashboard-storm.ts';
 import { idleSessions, load, POD_PATH, slowLog, streamIn, streamOut, type HttpResult } from './measure.ts';
+import { median, node, profileArgs, started, startUpstreams } from './processes.ts';
 import { report, type Row } from './report.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -37,30 +38,7 @@ const LOG_RATE = env('BENCH_LOG_RATE', 4);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const DASHBOARDS = env('BENCH_DASHBOARDS', 200);
 
-const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((child) => child.kill('SIGTERM')));
-
-/** Starts a child and resolves with what `parse` finds in its first matching stdout line. */
-function started<T>(child: ChildProcess, parse: (line: string) => T | undefined): Promise<T> {
-  children.push(child);
-  return new Promise<T>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const value = parse(line);
-      if (value !== undefined) resolve(value);
-    });
-    child.once('exit', (code) => reject(new Error(`a bench process exited with ${code}`)));
-  });
-}
-
-function node(script: string, extraEnv: Record<string, string>, args: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...args, '--conditions=kcp-source', new URL(script, import.meta.url).pathname], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...extraEnv },
-  });
-}
-
-const fake = await started(node('./fake-cluster.ts', {}), (line) => JSON.parse(line) as { url: string; ca: string; token: string; firehose: string });
+const fake = await startUpstreams();
 const auth = { authorization: `Bearer ${fake.token}` };
 
 interface Setup {
@@ -72,7 +50,7 @@ interface Setup {
 }
 
 async function proxySetup(name: string, setup: string, headers: Record<string, string>): Promise<Setup> {
-  const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${new URL('./profiles', import.meta.url).pathname}`, `--cpu-prof-name=${setup}.cpuprofile`] : [];
+  const profile = PROFILE ? profileArgs(setup) : [];
   const child = node('./proxies.ts', { BENCH_FAKE: JSON.stringify(fake), BENCH_SETUP: setup }, ['--expose-gc', ...profile]);
   const { url } = await started(child, (line) => JSON.parse(line) as { url: string });
   return { name, url, headers, pid: child.pid, ws: { headers } };
@@ -105,6 +83,7 @@ const setups: Setup[] = [
   await proxySetup('bare http-proxy-middleware v4, ejectPlugins', 'bare-ejected', {}),
   await proxySetup("createClusterProxy, undici, 'cluster'", 'undici-cluster', {}),
   await proxySetup("createClusterProxy, undici, 'user'", 'undici-user', auth),
+  await proxySetup("createClusterProxy, undici, 'cluster', metrics + audit + policy", 'undici-cluster-observed', {}),
   await proxySetup("createClusterProxy, http-proxy-middleware, 'cluster'", 'http-proxy-middleware-cluster', {}),
   await proxySetup("createClusterProxy, http-proxy-middleware, 'user'", 'http-proxy-middleware-user', auth),
 ];
@@ -129,7 +108,6 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const rows: Row[] = setups.map((setup) => {
   const s = samples.get(setup)!;
   const cpu = s.http.map((h) => h.cpuPerRequest).filter((c): c is number => c !== undefined);

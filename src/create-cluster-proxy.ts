@@ -65,7 +65,7 @@ export interface ClusterProxy {
 export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   const resolved = resolveOptions(options);
   const { emitter, logger, mountPrefix, mountPath, resolver } = resolved;
-  const answers = createAnswers(emitter, logger);
+  const answers = createAnswers(emitter, logger, resolved.now);
   const deadlines = createDeadlines();
   const connections = createConnections(resolved.now);
   const observer = createForwardObserver({ emitter, answers, sessions: resolved.sessions, now: resolved.now, connections });
@@ -74,7 +74,11 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     tokenStore: resolved.tokenStore,
     now: resolved.now,
     logger,
-    onError: (error) => logger.error('kube-cluster-proxy: token store error:', error),
+    onError: (error) => {
+      if (emitter.has('tokenStoreError')) emitter.emit('tokenStoreError', { error });
+      else logger.error('kube-cluster-proxy: token store error:', error);
+    },
+    onFetch: emitter.has('credentialFetch') ? (event) => emitter.emit('credentialFetch', event) : undefined,
     engine: resolved.engine,
     policy: resolved.policy,
     mountPath,
@@ -89,6 +93,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
     async release() {
       share?.close();
       unsubscribe?.();
+      unsubscribeRefresh?.();
       resolver.close?.();
       attachments.detachAll();
       deadlines.close();
@@ -99,6 +104,7 @@ export function createClusterProxy(options: ClusterProxyOptions): ClusterProxy {
   const handlers = createHandlers({ mountPrefix, mountPath, prepare, serve, answers, emitter, logger, tracing: resolved.tracing, closed: down.draining, track: connections.request });
   const attachments = createAttachments(mountPrefix, mountPath, handlers.upgrade);
   const health = watchResolverHealth();
+  const unsubscribeRefresh = emitter.has('sessionRefresh') ? resolved.sessions?.onRefresh?.((event) => emitter.emit('sessionRefresh', event)) : undefined;
   const unsubscribe = resolver.subscribe?.((event) => {
     health.listen(event);
     if (event.type !== 'error') return;

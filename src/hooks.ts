@@ -1,8 +1,10 @@
-import type { CredentialKind } from './credentials/cluster-credentials.ts';
+import type { CredentialFetchEvent, CredentialKind } from './credentials/credential-source.ts';
 import type { UserTokenSource } from './credentials/user-token.ts';
 import { InvalidOptionError, type ClusterProxyError } from './errors.ts';
 import type { RequestInfo } from './pipeline/request-info.ts';
 import type { UserInfo } from './pipeline/user.ts';
+import type { SessionRefreshEvent } from './sessions/session-token-source.ts';
+import type { AuditEvent } from './pipeline/audit.ts';
 
 /** Whose identity a request carried to the cluster, and where it came from. Never the credential itself. */
 export interface RequestIdentity {
@@ -89,6 +91,18 @@ export interface ClusterProxyHooks {
   /** When the proxy answers with an error of its own. */
   error?: (event: ProxyErrorEvent) => void;
   /**
+   * Once per finished request or upgrade, refusals by the proxy included: for HTTP when the
+   * response headers are sent, for an upgrade the cluster switched when it closes. The event is
+   * plain data, one `JSON.stringify` away from a JSON line, and never carries a token.
+   */
+  audit?: (event: AuditEvent) => void;
+  /** When a cluster's credentials were fetched (a `getToken()` call, an exec plugin run, an OIDC refresh), and whether that worked. */
+  credentialFetch?: (event: CredentialFetchEvent) => void;
+  /** When the `sessions` component refreshed a login session's tokens, and how that went. */
+  sessionRefresh?: (event: SessionRefreshEvent) => void;
+  /** When the token store failed outside a request (a cache write, an invalidation). Default: logged with `logger.error`. */
+  tokenStoreError?: (event: { error: unknown }) => void;
+  /**
    * When the cluster resolver reports a problem, e.g. a kubeconfig file that no longer parses (the
    * last good clusters stay) or a broken context. Default: the error is logged with `logger.error`.
    */
@@ -101,7 +115,7 @@ export type Logger = Pick<Console, 'warn' | 'error'>;
 type HookName = keyof ClusterProxyHooks;
 type EventOf<K extends HookName> = Parameters<NonNullable<ClusterProxyHooks[K]>>[0];
 
-const HOOK_NAMES: readonly HookName[] = ['proxyReq', 'proxyRes', 'upgrade', 'streamEnd', 'error', 'resolverError'];
+const HOOK_NAMES: readonly HookName[] = ['proxyReq', 'proxyRes', 'upgrade', 'streamEnd', 'error', 'audit', 'credentialFetch', 'sessionRefresh', 'tokenStoreError', 'resolverError'];
 
 function isHookList(on: ClusterProxyHooks | readonly ClusterProxyHooks[]): on is readonly ClusterProxyHooks[] {
   return Array.isArray(on);

@@ -75,3 +75,8 @@ export { kubernetesStatus, type KubernetesStatus } from './status.ts';
 export { parseRequestInfo, type RequestInfo, type ResourceRequestInfo, type NonResourceRequestInfo, type ResourceVerb } from './pipeline/request-info.ts';
 export type { UserInfo, UserInfoSource, IdentityKind } from './pipeline/user.ts';
 export type { Policy, PolicyRule, PolicyAuthorize } from './policy/policy.ts';
+export type { AuditEvent } from './pipeline/audit.ts';
+export type { CredentialFetchEvent } from './credentials/credential-source.ts';
+export type { SessionRefreshEvent } from './sessions/session-token-source.ts';
+export type { RecordSessions } from './recording/record-sessions.ts';
+export type { RecordingSummary, RecordingDropped } from './recording/session-recorder.ts';

@@ -4,14 +4,17 @@
 const JWT = /eyJ[\w-]*\.[\w-]*\.[\w-]*/g;
 const LONG_BASE64 = /[A-Za-z0-9+_-]{32,}={0,2}/g;
 
+/** `text` with anything that looks like a token replaced by `[redacted]`, nothing else changed. */
+export function withoutTokens(text: string): string {
+  return text.replace(JWT, '[redacted]').replace(LONG_BASE64, '[redacted]');
+}
+
 /**
  * Foreign text made fit for an error message: anything that looks like a token replaced by
  * `[redacted]`, whitespace and control characters collapsed, at most `max` characters.
  */
 export function redactedExcerpt(text: string, max: number): string {
-  const cleaned = text
-    .replace(JWT, '[redacted]')
-    .replace(LONG_BASE64, '[redacted]')
+  const cleaned = withoutTokens(text)
     .replace(/[\s\p{Cc}]+/gu, ' ')
     .trim();
   return cleaned.length > max ? `${cleaned.slice(0, max)}…` : cleaned;

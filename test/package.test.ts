@@ -10,7 +10,7 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Children run on the Node that runs the tests (24, or 22 in CI's second run), not the system's.
 const ENV = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
-const ENTRY_POINTS = ['dist/index', 'dist/testing/index', 'dist/redis/index'];
+const ENTRY_POINTS = ['dist/index', 'dist/testing/index', 'dist/redis/index', 'dist/metrics/index'];
 
 /** A Node older than the package supports, where the machine has one (Debian's, here). */
 async function oldNode(): Promise<string | undefined> {

@@ -8,6 +8,7 @@ import { isHttpUrl } from '../checks.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { checkKnownOptions } from '../known-options.ts';
 import type { Policy } from '../policy/policy.ts';
+import { validateRecordSessions, type RecordSessions } from '../recording/record-sessions.ts';
 import { validatePolicy, type CompiledPolicy } from '../policy/validate-policy.ts';
 import { clusterNameProblem } from './cluster-name.ts';
 import { validateCredentials, type ClusterCredentials } from './credentials-config.ts';
@@ -86,6 +87,12 @@ export interface ClusterConfig {
    */
   upgradeLifetime?: 'credential' | 'unbounded';
   /**
+   * Record this cluster's exec and attach sessions over WebSocket as asciicast v2 files, one per
+   * session named by its request id, bounded in size (see {@link RecordSessions} and
+   * docs/observability.md). Default: not recorded.
+   */
+  recordSessions?: RecordSessions;
+  /**
    * How the proxy learns who an opaque user token is (`authMode` `'user'` or `'user-then-cluster'`),
    * for hook events and policy rules on `users` and `groups`. `'self-subject-review'`: the proxy asks
    * the cluster (`POST /apis/authentication.k8s.io/v1/selfsubjectreviews`, Kubernetes 1.28+, with the
@@ -127,6 +134,8 @@ export interface ValidatedCluster {
   /** The cluster's own `policy`, compiled. */
   readonly policy: CompiledPolicy | undefined;
   readonly upgradeLifetime: 'credential' | 'unbounded';
+  /** `recordSessions`, checked, `maxBytes` filled in. */
+  readonly recordSessions: Required<RecordSessions> | undefined;
   readonly identify: 'self-subject-review' | undefined;
 }
 
@@ -147,6 +156,7 @@ const CLUSTER_OPTIONS: readonly (keyof ClusterConfig)[] = [
   'sessionProvider',
   'policy',
   'upgradeLifetime',
+  'recordSessions',
   'identify',
 ];
 
@@ -263,6 +273,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
     sessionProvider: config.sessionProvider,
     policy: config.policy === undefined ? undefined : validatePolicy(config.policy, `${where}.policy`),
     upgradeLifetime: config.upgradeLifetime ?? 'unbounded',
+    recordSessions: config.recordSessions === undefined ? undefined : validateRecordSessions(config.recordSessions, `${where}.recordSessions`),
     identify: config.identify,
   };
 }

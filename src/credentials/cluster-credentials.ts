@@ -1,7 +1,7 @@
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import { ClusterProxyError, CredentialsUnavailableError } from '../errors.ts';
 import { describeError } from '../redact.ts';
-import type { CredentialDependencies, CredentialSource } from './credential-source.ts';
+import { reportedFetch, type CredentialDependencies, type CredentialSource } from './credential-source.ts';
 import { createExecCredentialSource } from './exec-plugin.ts';
 import { createOidcCredentialSource } from './oidc-auth-provider.ts';
 import { createTokenFileReader } from './token-file.ts';
@@ -46,20 +46,21 @@ export function createCredentialSource(
 
   const key = `cluster:${name}:getToken`;
   const { getToken } = credentials;
+  const fetch = reportedFetch(deps, name, 'getToken', async () => {
+    const fetched = await getToken({ cluster: name });
+    if (typeof fetched?.token !== 'string' || fetched.token === '' || /\s/.test(fetched.token)) {
+      throw new Error('getToken() did not return { token: string } with a non-empty token');
+    }
+    if (fetched.expiresAt !== undefined && !(fetched.expiresAt instanceof Date && !isNaN(+fetched.expiresAt))) {
+      throw new Error('getToken() returned an expiresAt that is not a valid Date');
+    }
+    return fetched;
+  });
   return {
     kind: 'getToken',
     obtain: () =>
       deps.tokenCache
-        .get(key, async () => {
-          const fetched = await getToken({ cluster: name });
-          if (typeof fetched?.token !== 'string' || fetched.token === '' || /\s/.test(fetched.token)) {
-            throw new Error('getToken() did not return { token: string } with a non-empty token');
-          }
-          if (fetched.expiresAt !== undefined && !(fetched.expiresAt instanceof Date && !isNaN(+fetched.expiresAt))) {
-            throw new Error('getToken() returned an expiresAt that is not a valid Date');
-          }
-          return fetched;
-        })
+        .get(key, fetch)
         .then((token) => ({ token }), (error: unknown) => {
           // The proxy's own errors (the token store down) already say what happened.
           if (error instanceof ClusterProxyError) throw error;

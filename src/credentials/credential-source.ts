@@ -30,8 +30,32 @@ export interface CredentialSource {
   rejected(credential: ObtainedCredential): void;
 }
 
+/** A fetch of a cluster's credentials from outside the process (a `getToken()` call, an exec plugin run, an OIDC refresh); cached reads are not fetches. */
+export interface CredentialFetchEvent {
+  cluster: string;
+  source: CredentialKind;
+  outcome: 'ok' | 'failed';
+}
+
+/** Runs `fetch` and reports its outcome to `deps.onFetch`. */
+export function reportedFetch<T>(deps: CredentialDependencies, cluster: string, source: CredentialKind, fetch: () => Promise<T>): () => Promise<T> {
+  return () =>
+    fetch().then(
+      (value) => {
+        deps.onFetch?.({ cluster, source, outcome: 'ok' });
+        return value;
+      },
+      (error: unknown) => {
+        deps.onFetch?.({ cluster, source, outcome: 'failed' });
+        throw error;
+      },
+    );
+}
+
 /** What a credential source needs from the proxy. */
 export interface CredentialDependencies {
+  /** Hears of every credential fetch (the `credentialFetch` hook). */
+  onFetch?: ((event: CredentialFetchEvent) => void) | undefined;
   tokenCache: TokenCache;
   /** The raw store behind `tokenCache`: OIDC id and refresh tokens, and refresh locks across replicas. */
   tokenStore: TokenStore;

@@ -1,7 +1,7 @@
 import type { ExecPluginConfig, FetchedToken, ValidatedCluster } from '../clusters/cluster-config.ts';
 import { ClusterProxyError, CredentialsUnavailableError } from '../errors.ts';
 import { describeError } from '../redact.ts';
-import type { CredentialDependencies, CredentialSource, ObtainedCredential } from './credential-source.ts';
+import { reportedFetch, type CredentialDependencies, type CredentialSource, type ObtainedCredential } from './credential-source.ts';
 import { execCredentialInput, InvalidExecCredentialError, parseExecCredential } from './exec-credential.ts';
 import { ExecRunError, runExecPlugin } from './exec-process.ts';
 
@@ -76,7 +76,7 @@ export function createExecCredentialSource(
   return {
     kind: 'exec',
     obtain: () =>
-      deps.tokenCache.get(key, run).then(decode, (error: unknown) => {
+      deps.tokenCache.get(key, reportedFetch(deps, name, 'exec', run)).then(decode, (error: unknown) => {
         // The proxy's own errors (the token store down) already say what happened.
         if (error instanceof ClusterProxyError) throw error;
         throw new CredentialsUnavailableError(`cluster "${name}": ${explain(error)}`, { cluster: name, cause: error });

@@ -5,7 +5,7 @@ import { ClusterProxyError, CredentialsUnavailableError, UnauthenticatedError } 
 import { createIssuerClient, describeIssuerError, isInvalidGrant } from '../oidc/issuer-client.ts';
 import { describeError } from '../redact.ts';
 import { createRefreshOnce } from '../tokens/refresh-once.ts';
-import type { CredentialDependencies, CredentialSource } from './credential-source.ts';
+import { reportedFetch, type CredentialDependencies, type CredentialSource } from './credential-source.ts';
 
 /** client-go refreshes an id-token this close to its `exp`, so that it never expires in flight. */
 const EXPIRY_MARGIN_MS = 10_000;
@@ -101,7 +101,7 @@ export function createOidcCredentialSource(
     const stored = await store.get(idTokenKey);
     if (stored !== undefined) return stored;
     if (configIdToken && configIdToken.until > deps.now()) return configIdToken.token;
-    return refreshOnce.run(idTokenKey, () => store.get(idTokenKey), refresh);
+    return refreshOnce.run(idTokenKey, () => store.get(idTokenKey), reportedFetch(deps, name, 'oidc', refresh));
   }
 
   return {

@@ -119,7 +119,7 @@ export function createUpgradeForwarder(cluster: ValidatedCluster, agent: Agent, 
       if (head.length > 0) upstream.write(head);
       pipeSockets(socket, upstream, exchange, observer);
       const protocol: string | undefined = response.headers['sec-websocket-protocol'];
-      observer.opened(exchange, socket, protocol);
+      observer.opened(exchange, socket, protocol, upstream, { fromClient: head, fromCluster: upstreamHead });
     });
 
     upstreamReq.on('response', (response) => {

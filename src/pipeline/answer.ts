@@ -1,10 +1,12 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ClusterProxyError, InternalProxyError } from '../errors.ts';
 import { toUpstreamError } from '../forward/upstream-error.ts';
 import type { HookEmitter, Logger } from '../hooks.ts';
 import { writeStatus, writeStatusToSocket } from '../status.ts';
+import { createAuditor } from './audit.ts';
 import type { Exchange } from './exchange.ts';
+import type { PrepareProgress } from './prepare.ts';
 import type { ClusterRequestPath } from './route.ts';
 
 /** Where a failure happened, for the `error` hook. */
@@ -13,6 +15,10 @@ export interface FailureContext {
   upgrade: boolean;
   exchange?: Exchange | undefined;
   target?: ClusterRequestPath | undefined;
+  /** The client's request, for the audit event's client address and user agent. */
+  req?: IncomingMessage | undefined;
+  /** How far preparation got before the refusal. */
+  progress?: PrepareProgress | undefined;
 }
 
 /**
@@ -20,7 +26,8 @@ export interface FailureContext {
  * `Status` (on a response, or as a raw HTTP/1.1 answer on an upgrade's socket) and the `error`
  * hook hears of it. Unexpected errors are logged, and answered as internal errors.
  */
-export function createAnswers(emitter: HookEmitter, logger: Logger) {
+export function createAnswers(emitter: HookEmitter, logger: Logger, now: () => number) {
+  const auditor = createAuditor(emitter, now);
   function toProxyError(error: unknown, context: FailureContext): ClusterProxyError {
     if (error instanceof ClusterProxyError) return error;
     if (context.exchange) return toUpstreamError(error, context.exchange.cluster);
@@ -30,6 +37,8 @@ export function createAnswers(emitter: HookEmitter, logger: Logger) {
   }
 
   return {
+    /** The one auditor, shared with the observer so that each exchange is audited once. */
+    auditor,
     /** Answers `client` with the failure's Status and reports it; never throws. Returns the error answered with. */
     fail(error: unknown, context: FailureContext, client: ServerResponse | Duplex): ClusterProxyError {
       const proxyError = toProxyError(error, context);
@@ -43,6 +52,7 @@ export function createAnswers(emitter: HookEmitter, logger: Logger) {
           upgrade: context.upgrade,
         });
       }
+      auditor.refused(proxyError, { ...context.progress, req: context.req, method: context.method, upgrade: context.upgrade, exchange: context.exchange });
       try {
         if ('writeHead' in client) writeStatus(client, proxyError);
         else writeStatusToSocket(client, proxyError);

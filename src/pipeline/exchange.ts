@@ -11,6 +11,10 @@ import type { UserInfo } from './user.ts';
  * forwarders need, as values. The client's request itself is left as it arrived.
  */
 export interface Exchange {
+  /** A random id for logs and session recordings; never sent to the cluster. */
+  readonly id: string;
+  /** The client's socket address and (redacted) user agent, for the audit event. */
+  readonly client: { readonly address: string | undefined; readonly userAgent: string | undefined };
   readonly cluster: ValidatedCluster;
   readonly identity: RequestIdentity;
   /** What the request is in Kubernetes terms (verb, resource, namespace, ...). */
@@ -43,6 +47,8 @@ export interface Exchange {
   readonly credentialExpiresAt: number | undefined;
   /** The client asked to close its connection after this request (`Connection: close`). */
   readonly clientCloses: boolean;
+  /** Set when its audit event went out: whichever of the observer and the error mapper sees its end first audits it. */
+  audited: boolean;
   /** The request's trace, when tracing is on. */
   readonly trace: RequestTrace | undefined;
 }

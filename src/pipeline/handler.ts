@@ -6,7 +6,7 @@ import type { HookEmitter, Logger } from '../hooks.ts';
 import type { Tracing } from '../tracing/request-trace.ts';
 import type { Answers } from './answer.ts';
 import { describeExchange } from './observer.ts';
-import type { Prepare, PreparedRequest } from './prepare.ts';
+import type { Prepare, PreparedRequest, PrepareProgress } from './prepare.ts';
 import { mountMismatch, parseClusterPath, routeNotFound, type ClusterRequestPath } from './route.ts';
 import type { Serve } from './serve.ts';
 
@@ -36,21 +36,22 @@ export interface HandlerDependencies {
 export function createHandlers(deps: HandlerDependencies) {
   const { answers, emitter, mountPrefix } = deps;
 
-  function route(target: string, method: string, upgrade: boolean, client: ServerResponse | Duplex): ClusterRequestPath | undefined | false {
+  function route(req: IncomingMessage, target: string, method: string, upgrade: boolean, client: ServerResponse | Duplex): ClusterRequestPath | undefined | false {
     try {
       return parseClusterPath(target, mountPrefix);
     } catch (error) {
-      answers.fail(error, { method, upgrade }, client);
+      answers.fail(error, { method, upgrade, req }, client);
       return false;
     }
   }
 
   function run(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, client: ServerResponse | Duplex, forward: (prepared: PreparedRequest) => void): void {
-    const context = { method: req.method ?? 'GET', upgrade, target };
+    const progress: PrepareProgress = {};
+    const context = { method: req.method ?? 'GET', upgrade, target, req, progress };
     const trace = deps.tracing?.start(req, client, target.cluster, target.path, upgrade);
     (async () => {
       if (deps.closed()) throw new ProxyClosedError('the cluster proxy is shutting down: try again, another replica may answer', { cluster: target.cluster });
-      const prepared = await (trace ? trace.step('prepare', () => deps.prepare(req, target, upgrade, trace)) : deps.prepare(req, target, upgrade));
+      const prepared = await (trace ? trace.step('prepare', () => deps.prepare(req, target, upgrade, progress, trace)) : deps.prepare(req, target, upgrade, progress));
       if (emitter.has('proxyReq')) emitter.emit('proxyReq', describeExchange(prepared.exchange));
       const { exchange } = prepared;
       trace?.upstream(exchange.headers, exchange.cluster.server, exchange.method);
@@ -63,15 +64,15 @@ export function createHandlers(deps: HandlerDependencies) {
 
   function http(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void {
     const method = req.method ?? 'GET';
-    const target = route((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', method, false, res);
+    const target = route(req, (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', method, false, res);
     if (target === false) return;
     if (!target) {
       const mistake = mountMismatch(req, mountPrefix, deps.mountPath);
       if (mistake) {
         deps.logger.error(`kube-cluster-proxy: ${mistake.message}`);
-        answers.fail(mistake, { method, upgrade: false }, res);
+        answers.fail(mistake, { method, upgrade: false, req }, res);
       } else if (next) next();
-      else answers.fail(routeNotFound(deps.mountPath), { method, upgrade: false }, res);
+      else answers.fail(routeNotFound(deps.mountPath), { method, upgrade: false, req }, res);
       return;
     }
     if (req.headers.upgrade !== undefined && connectionTokens(req.headers.connection).has('upgrade')) {
@@ -83,7 +84,7 @@ export function createHandlers(deps: HandlerDependencies) {
         { cluster: target.cluster },
       );
       deps.logger.error(`kube-cluster-proxy: ${mistake.message}`);
-      answers.fail(mistake, { method, upgrade: true, target }, res);
+      answers.fail(mistake, { method, upgrade: true, target, req }, res);
       return;
     }
     if (!deps.closed()) deps.track(res);
@@ -94,10 +95,10 @@ export function createHandlers(deps: HandlerDependencies) {
     // A client that resets before the cluster takes over must not crash the process.
     socket.on('error', () => {});
     const method = req.method ?? 'GET';
-    const target = route(req.url ?? '/', method, true, socket);
+    const target = route(req, req.url ?? '/', method, true, socket);
     if (target === false) return;
     if (!target) {
-      answers.fail(routeNotFound(deps.mountPath), { method, upgrade: true }, socket);
+      answers.fail(routeNotFound(deps.mountPath), { method, upgrade: true, req }, socket);
       return;
     }
     run(req, target, true, socket, (prepared) => deps.serve.upgrade(req, socket, head, prepared));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isBearerToken } from '../checks.ts';
 import { withoutBearerSubprotocol } from '../credentials/bearer-subprotocol.ts';
@@ -17,12 +18,14 @@ import { connectionTokens, hasRequestBody, upstreamRequestHeaders } from '../for
 import type { Route } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';
 import type { SessionTokenSource } from '../sessions/session-token-source.ts';
+import { clientOf } from './audit.ts';
 import type { RequestTrace } from '../tracing/request-trace.ts';
 import type { Exchange } from './exchange.ts';
 import { credentialExpiry } from '../lifecycle/credential-lifetime.ts';
 import { decide } from '../policy/decide.ts';
 import { decideIdentity, identityHeaders, userOf, type DecidedIdentity, type VerifiedDecision } from './identity.ts';
-import { parseRequestInfo } from './request-info.ts';
+import { parseRequestInfo, type RequestInfo } from './request-info.ts';
+import type { UserInfo } from './user.ts';
 import type { ClusterRequestPath } from './route.ts';
 import type { Upstream, UpstreamRegistry } from './upstreams.ts';
 
@@ -36,6 +39,18 @@ const UPGRADES = /^(websocket|spdy\/3\.1)$/i;
 export interface PreparedRequest {
   exchange: Exchange;
   route: Route;
+}
+
+/**
+ * What preparation learned so far, written as it goes: a request refused half-way is audited
+ * with the cluster, request and user it got to.
+ */
+export interface PrepareProgress {
+  /** `now()` when preparation began: a refusal's time and duration count from it. */
+  startedAt?: number | undefined;
+  cluster?: string | undefined;
+  request?: RequestInfo | undefined;
+  user?: UserInfo | undefined;
 }
 
 /** What the preparation step needs from the proxy's options. */
@@ -113,8 +128,13 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
   /** Runs a step in a span of its own when the request is traced. */
   const step = <T>(trace: RequestTrace | undefined, name: string, run: () => Promise<T>): Promise<T> => (trace ? trace.step(name, run) : run());
 
-  return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, trace?: RequestTrace): Promise<PreparedRequest> {
+  return async function prepare(req: IncomingMessage, target: ClusterRequestPath, upgrade: boolean, progress: PrepareProgress = {}, trace?: RequestTrace): Promise<PreparedRequest> {
+    const startedAt = options.now();
+    progress.startedAt = startedAt;
     checkRequest(req, upgrade);
+    const method = req.method ?? 'GET';
+    const request = parseRequestInfo(method, target.path);
+    progress.request = request;
     const headers: IncomingHttpHeaders = req.headers;
     const protocols = withoutBearerSubprotocol(headers['sec-websocket-protocol']);
     const hasBody = !upgrade && hasRequestBody(headers);
@@ -123,6 +143,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     }
     const upstream = await registry.get(target.cluster);
     const { cluster, access } = upstream;
+    progress.cluster = cluster.name;
     const found = access.mode === 'cluster' ? undefined : await userToken(req, upstream, upgrade);
     const decision = decideIdentity(access, found?.token);
     if (decision.kind === 'refused') {
@@ -136,12 +157,11 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
 
     // The user's token first: a refused one costs no credential fetch.
     const who: VerifiedDecision = decision.kind === 'impersonate' ? { ...decision, verified: await decision.verifier.verify(decision.token.token) } : decision;
-    const method = req.method ?? 'GET';
-    const request = parseRequestInfo(method, target.path);
     // Before the policy, whose rules on users and groups must see who the token is.
     const { identify } = upstream;
     const reviewed = who.kind === 'user' && identify ? await step(trace, 'identify', () => identify(who.token.token)) : undefined;
     const user = userOf(who, cluster.name, reviewed);
+    progress.user = user;
     if (upstream.policy) {
       const verdict = await decide(upstream.policy, request, user, cluster.name);
       if (!verdict.allowed) {
@@ -171,6 +191,8 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     if (protocols) out['sec-websocket-protocol'] = protocols;
 
     const exchange: Exchange = {
+      id: randomUUID(),
+      client: clientOf(req),
       cluster,
       identity: identity.identity,
       request,
@@ -185,9 +207,10 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
       upgrade,
       streaming: !upgrade && isStreaming(target.path),
       timeoutMs: options.upstreamTimeoutMs,
-      startedAt: options.now(),
+      startedAt,
       session: found?.session,
       clientCloses: connectionTokens(headers.connection).has('close'),
+      audited: false,
       trace,
       credentialExpiresAt: credentialExpiry(decided.kind === 'cluster' ? undefined : found?.token.token, decided.kind === 'user' ? undefined : decided.credential),
     };

@@ -9,13 +9,13 @@ import { createSessionRouter, type SessionRouter } from './session-router.ts';
 import { createSessionRoutes } from './session-routes.ts';
 import { sessionSettings } from './session-settings.ts';
 import { createSessionStore } from './session-store.ts';
-import type { SessionTokenSource } from './session-token-source.ts';
+import type { SessionRefreshEvent, SessionTokenSource } from './session-token-source.ts';
 import { createSessionTokens } from './session-tokens.ts';
 
 export type { OidcProviderOptions, OidcSessionsOptions } from './session-options.ts';
 export type { SessionRouter } from './session-router.ts';
 // Re-exported for the modules that still import it from here; its home is session-token-source.ts.
-export type { SessionConnection, SessionToken, SessionTokenSource } from './session-token-source.ts';
+export type { SessionConnection, SessionRefreshEvent, SessionToken, SessionTokenSource } from './session-token-source.ts';
 
 /** The OIDC session component. */
 export interface OidcSessions extends SessionTokenSource {
@@ -53,7 +53,11 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
     await sessions.deleteSession(session);
     tracker.closeSession(session);
   };
+  const refreshListeners = new Set<(event: SessionRefreshEvent) => void>();
   const { tokenFor } = createSessionTokens({
+    onRefresh: (event) => {
+      for (const listener of refreshListeners) listener(event);
+    },
     providers,
     sessions,
     cookies,
@@ -88,6 +92,10 @@ export function oidcSessions(options: OidcSessionsOptions): OidcSessions {
     providers: providerNames,
     tokenFor,
     track: (session, connection) => tracker.track(session, connection),
+    onRefresh: (listener) => {
+      refreshListeners.add(listener);
+      return () => void refreshListeners.delete(listener);
+    },
     close: () => tracker.close(),
   };
 }

@@ -38,4 +38,16 @@ export interface SessionTokenSource {
   tokenFor(req: IncomingMessage, provider?: string): Promise<SessionToken | undefined>;
   /** Ties a long-lived connection to its session: the component ends it when the session ends. */
   track(session: string, connection: SessionConnection): void;
+  /** Optional: subscribes to token refreshes (the proxy relays them to the `sessionRefresh` hook); returns the unsubscribe. */
+  onRefresh?(listener: (event: SessionRefreshEvent) => void): () => void;
+}
+
+/**
+ * A refresh of a session's tokens at its provider: `'refreshed'`, `'ended'` (the provider refused
+ * the refresh token, or there was none: the user must log in again) or `'failed'` (the provider or
+ * the store could not be reached).
+ */
+export interface SessionRefreshEvent {
+  provider: string;
+  outcome: 'refreshed' | 'ended' | 'failed';
 }

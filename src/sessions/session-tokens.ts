@@ -7,7 +7,7 @@ import { forwardedToken, isFresh, tokensFromGrant } from './provider-tokens.ts';
 import type { SessionCookies } from './session-cookies.ts';
 import { providerUnreachable, type SessionProvider } from './session-providers.ts';
 import { sessionKeyOf, tokensKeyOf, type ProviderTokens, type SessionStore } from './session-store.ts';
-import type { SessionTokenSource } from './session-token-source.ts';
+import type { SessionRefreshEvent, SessionTokenSource } from './session-token-source.ts';
 
 /** What {@link createSessionTokens} works with. */
 export interface SessionTokensDependencies {
@@ -19,6 +19,8 @@ export interface SessionTokensDependencies {
   endSession: (session: string) => Promise<void>;
   refreshSkewMs: number;
   now: () => number;
+  /** Hears of each refresh this process made, and its outcome. */
+  onRefresh?: ((event: SessionRefreshEvent) => void) | undefined;
 }
 
 /**
@@ -34,6 +36,17 @@ export function createSessionTokens(deps: SessionTokensDependencies) {
     new UnauthenticatedError(`${message}: log in again`, { headers: { 'set-cookie': cookies.clearSession(req) } });
 
   async function refresh(session: string, provider: SessionProvider, req: IncomingMessage): Promise<ProviderTokens> {
+    try {
+      const next = await refreshTokens(session, provider, req);
+      deps.onRefresh?.({ provider: provider.name, outcome: 'refreshed' });
+      return next;
+    } catch (error) {
+      deps.onRefresh?.({ provider: provider.name, outcome: error instanceof UnauthenticatedError ? 'ended' : 'failed' });
+      throw error;
+    }
+  }
+
+  async function refreshTokens(session: string, provider: SessionProvider, req: IncomingMessage): Promise<ProviderTokens> {
     const identity = await sessions.readIdentity(session);
     const tokens = await sessions.readTokens(session, provider.name);
     if (!identity || !tokens) throw sessionEnded(req, 'your session has ended');

@@ -23,6 +23,8 @@ export function testExchange(options: {
   const name = options.cluster ?? 'prod';
   const identity = options.identity ?? { kind: 'cluster', source: 'token' };
   return {
+    id: 'test-exchange',
+    client: { address: '127.0.0.1', userAgent: undefined },
     cluster: validateClusterConfig({ name, server: options.server ?? 'https://prod.example:6443', credentials: { token: 't' } }, 'test'),
     identity,
     request: parseRequestInfo(method, path),
@@ -42,5 +44,6 @@ export function testExchange(options: {
     credentialExpiresAt: undefined,
     clientCloses: false,
     trace: undefined,
+    audited: false,
   };
 }
