@@ -14,6 +14,10 @@
  * BENCH_CONNECTIONS (default 32), BENCH_STREAM_MB (default 64), BENCH_IDLE (idle sessions, default
  * 2000), BENCH_LOG_MB and BENCH_LOG_RATE (the followed log: size and reader MiB/s, default 128 at
  * 4), BENCH_PROFILE=1 (the proxies write --cpu-prof profiles to bench/profiles/).
+ * BENCH_ONLY (comma-separated setup keys: direct, bare, bare-ejected, undici-cluster, undici-user,
+ * http-proxy-middleware-cluster, http-proxy-middleware-user, kubectl) and BENCH_PARTS (of http,
+ * stream, idle, log) narrow a run for tuning one thing; such a run prints its figures and leaves
+ * BENCHMARKS.md alone, which only a full run writes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -32,6 +36,10 @@ const IDLE = env('BENCH_IDLE', 2000);
 const LOG_MB = env('BENCH_LOG_MB', 128);
 const LOG_RATE = env('BENCH_LOG_RATE', 4);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const PARTS = new Set(process.env.BENCH_PARTS?.split(',') ?? ['http', 'stream', 'idle', 'log']);
+const FULL = ONLY === undefined && PARTS.size === 4;
+const wanted = (key: string) => ONLY === undefined || ONLY.includes(key);
 
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((child) => child.kill('SIGTERM')));
@@ -67,7 +75,8 @@ interface Setup {
   ws: { ca?: string; headers?: Record<string, string> };
 }
 
-async function proxySetup(name: string, setup: string, headers: Record<string, string>): Promise<Setup> {
+async function proxySetup(name: string, setup: string, headers: Record<string, string>): Promise<Setup | undefined> {
+  if (!wanted(setup) && !(setup === 'undici-cluster' && (PARTS.has('idle') || PARTS.has('log')))) return undefined;
   const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${new URL('./profiles', import.meta.url).pathname}`, `--cpu-prof-name=${setup}.cpuprofile`] : [];
   const child = node('./proxies.ts', { BENCH_FAKE: JSON.stringify(fake), BENCH_SETUP: setup }, ['--expose-gc', ...profile]);
   const { url } = await started(child, (line) => JSON.parse(line) as { url: string });
@@ -75,6 +84,7 @@ async function proxySetup(name: string, setup: string, headers: Record<string, s
 }
 
 async function kubectlSetup(): Promise<Setup | undefined> {
+  if (!wanted('kubectl')) return undefined;
   if (spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status !== 0) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'kcp-bench-'));
   const kubeconfig = join(dir, 'config');
@@ -95,18 +105,19 @@ async function kubectlSetup(): Promise<Setup | undefined> {
   return { name: 'kubectl proxy', url: `http://127.0.0.1:${port}`, headers: {}, pid: child.pid, ws: {} };
 }
 
-const setups: Setup[] = [
-  { name: 'direct (TLS to the fake API server)', url: fake.url, headers: auth, pid: undefined, ws: { ca: fake.ca, headers: auth } },
+const all = [
+  wanted('direct') ? { name: 'direct (TLS to the fake API server)', url: fake.url, headers: auth, pid: undefined, ws: { ca: fake.ca, headers: auth } } : undefined,
   await proxySetup('bare http-proxy-middleware v4', 'bare', {}),
   await proxySetup('bare http-proxy-middleware v4, ejectPlugins', 'bare-ejected', {}),
   await proxySetup("createClusterProxy, undici, 'cluster'", 'undici-cluster', {}),
   await proxySetup("createClusterProxy, undici, 'user'", 'undici-user', auth),
   await proxySetup("createClusterProxy, http-proxy-middleware, 'cluster'", 'http-proxy-middleware-cluster', {}),
   await proxySetup("createClusterProxy, http-proxy-middleware, 'user'", 'http-proxy-middleware-user', auth),
+  await kubectlSetup(),
 ];
-const kubectl = await kubectlSetup();
-if (kubectl) setups.push(kubectl);
-else console.log('kubectl is not on the PATH: no kubectl proxy setup');
+if (wanted('kubectl') && all.at(-1) === undefined) console.log('kubectl is not on the PATH: no kubectl proxy setup');
+const ours = all[3];
+const setups = all.filter((s): s is Setup => s !== undefined && (ONLY === undefined || s !== ours || wanted('undici-cluster')));
 
 const samples = new Map<Setup, { http: HttpResult[]; out: number[]; in: number[] }>(setups.map((s) => [s, { http: [], out: [], in: [] }]));
 for (let round = 1; round <= ROUNDS; round++) {
@@ -115,17 +126,22 @@ for (let round = 1; round <= ROUNDS; round++) {
   const order = setups.map((_, i) => setups[(i + round - 1) % setups.length]!);
   for (const setup of order) {
     const target = `${setup.url}${POD_PATH}`;
-    if (round === 1) await load(target, setup.headers, 2, CONNECTIONS, undefined); // warm-up: connections, TLS sessions, JIT
     const sample = samples.get(setup)!;
-    sample.http.push(await load(target, setup.headers, SECONDS, CONNECTIONS, setup.pid));
-    sample.out.push(await streamOut(setup.url, STREAM_BYTES, setup.ws));
-    sample.in.push(await streamIn(setup.url, STREAM_BYTES, setup.ws));
-    const h = sample.http.at(-1)!;
-    console.log(`round ${round}, ${setup.name}: ${h.rps.toFixed(0)} req/s, p99 ${h.p99} ms, ${h.cpuPerRequest?.toFixed(0) ?? '-'} µs CPU/req, exec ${sample.out.at(-1)!.toFixed(0)} / ${sample.in.at(-1)!.toFixed(0)} MiB/s`);
+    if (PARTS.has('http')) {
+      if (round === 1) await load(target, setup.headers, 2, CONNECTIONS, undefined); // warm-up: connections, TLS sessions, JIT
+      sample.http.push(await load(target, setup.headers, SECONDS, CONNECTIONS, setup.pid));
+      const h = sample.http.at(-1)!;
+      console.log(`round ${round}, ${setup.name}: ${h.rps.toFixed(0)} req/s, p99 ${h.p99} ms, ${h.cpuPerRequest?.toFixed(0) ?? '-'} µs CPU/req`);
+    }
+    if (PARTS.has('stream')) {
+      sample.out.push(await streamOut(setup.url, STREAM_BYTES, setup.ws));
+      sample.in.push(await streamIn(setup.url, STREAM_BYTES, setup.ws));
+      console.log(`round ${round}, ${setup.name}: exec ${sample.out.at(-1)!.toFixed(0)} / ${sample.in.at(-1)!.toFixed(0)} MiB/s`);
+    }
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]) => (values.length === 0 ? NaN : [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
 const rows: Row[] = setups.map((setup) => {
   const s = samples.get(setup)!;
   const cpu = s.http.map((h) => h.cpuPerRequest).filter((c): c is number => c !== undefined);
@@ -141,11 +157,20 @@ const rows: Row[] = setups.map((setup) => {
   };
 });
 
-const ours = setups.find((s) => s.name === "createClusterProxy, undici, 'cluster'")!;
-console.log(`opening ${IDLE} idle exec sessions through ${ours.name}`);
-const idle = await idleSessions(ours.url, IDLE, ours.pid!);
-console.log(`following a ${LOG_MB} MiB log at ${LOG_RATE} MiB/s through ${ours.name}`);
-const log = await slowLog(ours.url.replace(/bench$/, 'firehose'), LOG_MB, LOG_RATE, ours.pid!);
+if (!FULL) for (const r of rows) console.log(JSON.stringify(r));
+let idle = { perSession: NaN, opened: 0 };
+if (ours && PARTS.has('idle')) {
+  console.log(`opening ${IDLE} idle exec sessions through ${ours.name}`);
+  idle = await idleSessions(ours.url, IDLE, ours.pid!);
+  console.log(`${idle.opened} idle sessions: ${(idle.perSession / 1024).toFixed(1)} KiB each`);
+}
+let log = { growth: NaN, seconds: NaN };
+if (ours && PARTS.has('log')) {
+  console.log(`following a ${LOG_MB} MiB log at ${LOG_RATE} MiB/s through ${ours.name}`);
+  log = await slowLog(ours.url.replace(/bench$/, 'firehose'), LOG_MB, LOG_RATE, ours.pid!);
+  console.log(`log: RSS grew by at most ${(log.growth / 2 ** 20).toFixed(1)} MiB in ${log.seconds.toFixed(0)} s`);
+}
+if (!FULL) process.exit(0);
 
 const text = report({
   rows,

@@ -1,22 +1,20 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { ValidatedCluster } from '../clusters/cluster-config.ts';
-import type { ClientCertificate } from '../credentials/cluster-credentials.ts';
+import type { RouteTls } from './route-tls.ts';
 
 /**
- * A keep-alive node:http agent with the cluster's TLS settings, presenting `certificate` when
- * given: for upgrades (and the http-proxy-middleware engine). One is made per cluster and identity
- * route, never per request, so that TLS sessions and connections are reused.
+ * A keep-alive node:http agent with the route's TLS settings (`undefined`: plain HTTP): for
+ * upgrades, the proxy's own requests and the http-proxy-middleware engine. One is made per cluster
+ * and identity route, never per request, so that TLS sessions and connections are reused.
  */
-export function createClusterAgent(cluster: ValidatedCluster, certificate: ClientCertificate | undefined): HttpAgent {
+export function createClusterAgent(tls: RouteTls | undefined): HttpAgent {
   const common = { keepAlive: true, scheduling: 'lifo' as const };
-  if (cluster.server.protocol === 'http:') return new HttpAgent(common);
+  if (tls === undefined) return new HttpAgent(common);
   return new HttpsAgent({
     ...common,
-    ...(certificate ?? {}),
-    ...(cluster.ca === undefined ? {} : { ca: cluster.ca }),
-    ...(cluster.tlsServerName === undefined ? {} : { servername: cluster.tlsServerName }),
-    rejectUnauthorized: !cluster.insecureSkipTLSVerify,
+    secureContext: tls.secureContext,
+    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+    rejectUnauthorized: tls.rejectUnauthorized,
   });
 }
 
