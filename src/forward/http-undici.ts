@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import { UpstreamTimeoutError } from '../errors.ts';
@@ -10,6 +10,11 @@ import type { ForwardObserver } from './observer.ts';
 import type { RouteTls } from './route-tls.ts';
 import { displayServer } from './upstream-error.ts';
 import { upstreamPath } from './upstream-path.ts';
+
+function withoutTransferEncoding(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { 'transfer-encoding': _chunked, ...rest } = headers;
+  return rest;
+}
 
 /**
  * An HTTP forwarder on one undici connection pool, made once per cluster and identity route:
@@ -53,7 +58,8 @@ export function createUndiciForwarder(
       deadline.stop();
       res.off('close', onClose);
     };
-    const { 'transfer-encoding': _chunked, ...headers } = exchange.headers;
+    // undici frames a streamed body itself and refuses the header; only a chunked body pays the copy.
+    const headers = exchange.headers['transfer-encoding'] === undefined ? exchange.headers : withoutTransferEncoding(exchange.headers);
     pool.dispatch(
       {
         origin: cluster.server.origin,
@@ -71,8 +77,9 @@ export function createUndiciForwarder(
           deadline.stop();
           observer.response(exchange, statusCode);
           res.writeHead(statusCode, statusMessage, clientResponseHeaders(responseHeaders) as never);
-          // Streams are written through as they arrive.
-          res.flushHeaders();
+          // A watch may stay silent for minutes: its headers go out now. Any other response sends
+          // them with its first bytes, one write instead of two.
+          if (exchange.streaming) res.flushHeaders();
           res.on('drain', () => c.resume());
           if (exchange.streaming) {
             observer.streamStarted(exchange, res, () => {
