@@ -13,6 +13,9 @@ export interface Row {
   /** Exec stream MiB/s, cluster to client (stdout) and client to cluster (stdin). */
   out: number;
   in: number;
+  /** The proxy's CPU ms per MiB of each stream; `undefined` for direct. */
+  cpuOut: number | undefined;
+  cpuIn: number | undefined;
 }
 
 export interface Report {
@@ -41,9 +44,9 @@ export function report({ rows, idle, log, machine, method }: Report): string {
   const kubectl = find('kubectl');
   const cell = (n: number | undefined, digits = 0) => (n === undefined ? '–' : n.toFixed(digits));
   const table = [
-    '| setup | requests/s | p50 ms | p99 ms | failures | proxy CPU µs/request | exec stdout MiB/s | exec stdin MiB/s |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${cell(r.rps)} | ${r.p50} | ${r.p99} | ${r.failures} | ${cell(r.cpu)} | ${cell(r.out)} | ${cell(r.in)} |`),
+    '| setup | requests/s | p50 ms | p99 ms | failures | proxy CPU µs/request | exec stdout MiB/s | exec stdin MiB/s | proxy CPU ms/MiB stdout / stdin |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${cell(r.rps)} | ${r.p50} | ${r.p99} | ${r.failures} | ${cell(r.cpu)} | ${cell(r.out)} | ${cell(r.in)} | ${cell(r.cpuOut, 1)} / ${cell(r.cpuIn, 1)} |`),
   ];
   const goals = [
     `| goal (undici engine; bare = ${bare.name}) | measured | wanted | |`,

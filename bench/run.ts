@@ -24,7 +24,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { idleSessions, load, POD_PATH, slowLog, streamIn, streamOut, type HttpResult } from './measure.ts';
+import { cpuMicros, idleSessions, load, POD_PATH, slowLog, streamIn, streamOut, type HttpResult } from './measure.ts';
 import { report, type Row } from './report.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -119,7 +119,11 @@ if (wanted('kubectl') && all.at(-1) === undefined) console.log('kubectl is not o
 const ours = all[3];
 const setups = all.filter((s): s is Setup => s !== undefined && (ONLY === undefined || s !== ours || wanted('undici-cluster')));
 
-const samples = new Map<Setup, { http: HttpResult[]; out: number[]; in: number[] }>(setups.map((s) => [s, { http: [], out: [], in: [] }]));
+const samples = new Map<Setup, { http: HttpResult[]; out: number[]; in: number[]; cpuOut: number[]; cpuIn: number[] }>(
+  setups.map((s) => [s, { http: [], out: [], in: [], cpuOut: [], cpuIn: [] }]),
+);
+/** The proxy's CPU ms per MiB streamed (`undefined` for direct). */
+const cpuPerMiB = (pid: number | undefined, since: number) => (pid === undefined ? undefined : (cpuMicros(pid) - since) / 1000 / (STREAM_BYTES / 2 ** 20));
 for (let round = 1; round <= ROUNDS; round++) {
   // Alternating: each round visits every setup, in a rotated order, so that drift (thermal, other
   // sessions on the machine) spreads over all of them.
@@ -134,9 +138,17 @@ for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round}, ${setup.name}: ${h.rps.toFixed(0)} req/s, p99 ${h.p99} ms, ${h.cpuPerRequest?.toFixed(0) ?? '-'} µs CPU/req`);
     }
     if (PARTS.has('stream')) {
+      let since = setup.pid === undefined ? 0 : cpuMicros(setup.pid);
       sample.out.push(await streamOut(setup.url, STREAM_BYTES, setup.ws));
+      const cpuOut = cpuPerMiB(setup.pid, since);
+      since = setup.pid === undefined ? 0 : cpuMicros(setup.pid);
       sample.in.push(await streamIn(setup.url, STREAM_BYTES, setup.ws));
-      console.log(`round ${round}, ${setup.name}: exec ${sample.out.at(-1)!.toFixed(0)} / ${sample.in.at(-1)!.toFixed(0)} MiB/s`);
+      const cpuIn = cpuPerMiB(setup.pid, since);
+      if (cpuOut !== undefined && cpuIn !== undefined) {
+        sample.cpuOut.push(cpuOut);
+        sample.cpuIn.push(cpuIn);
+      }
+      console.log(`round ${round}, ${setup.name}: exec ${sample.out.at(-1)!.toFixed(0)} / ${sample.in.at(-1)!.toFixed(0)} MiB/s, ${cpuOut?.toFixed(2) ?? '-'} / ${cpuIn?.toFixed(2) ?? '-'} ms CPU/MiB`);
     }
   }
 }
@@ -154,6 +166,8 @@ const rows: Row[] = setups.map((setup) => {
     cpu: cpu.length > 0 ? median(cpu) : undefined,
     out: median(s.out),
     in: median(s.in),
+    cpuOut: s.cpuOut.length > 0 ? median(s.cpuOut) : undefined,
+    cpuIn: s.cpuIn.length > 0 ? median(s.cpuIn) : undefined,
   };
 });
 
