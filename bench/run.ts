@@ -12,8 +12,9 @@
  *
  * Options (environment): BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3),
  * BENCH_CONNECTIONS (default 32), BENCH_STREAM_MB (default 64), BENCH_IDLE (idle sessions, default
- * 2000), BENCH_LOG_MB and BENCH_LOG_RATE (the followed log: size and reader MiB/s, default 128 at
- * 4), BENCH_PROFILE=1 (the proxies write --cpu-prof profiles to bench/profiles/).
+ * 10000, capped by the open-files limit: the proxy holds two descriptors per session), BENCH_LOG_MB
+ * and BENCH_LOG_RATE (the followed log: size and reader MiB/s, default 64 at 1, extrapolated to
+ * 1 GiB), BENCH_LOG_FULL=1 (the whole 1 GiB at 1 MiB/s, about 17 minutes), BENCH_PROFILE=1 (the proxies write --cpu-prof profiles to bench/profiles/).
  * BENCH_ONLY (comma-separated setup keys: direct, bare, bare-ejected, undici-cluster, undici-user,
  * http-proxy-middleware-cluster, http-proxy-middleware-user, kubectl) and BENCH_PARTS (of http,
  * stream, idle, log) narrow a run for tuning one thing; such a run prints its figures and leaves
@@ -32,9 +33,14 @@ const SECONDS = env('BENCH_SECONDS', 5);
 const ROUNDS = env('BENCH_ROUNDS', 3);
 const CONNECTIONS = env('BENCH_CONNECTIONS', 32);
 const STREAM_BYTES = env('BENCH_STREAM_MB', 64) * 1024 * 1024;
-const IDLE = env('BENCH_IDLE', 2000);
-const LOG_MB = env('BENCH_LOG_MB', 128);
-const LOG_RATE = env('BENCH_LOG_RATE', 4);
+const LOG_FULL = process.env.BENCH_LOG_FULL === '1';
+const LOG_MB = LOG_FULL ? 1024 : env('BENCH_LOG_MB', 64);
+const LOG_RATE = LOG_FULL ? 1 : env('BENCH_LOG_RATE', 1);
+/** The hard open-files limit, which Node raises its soft limit to, for the proxy and for this runner. */
+const FILES = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()) || 1024;
+// Two descriptors per session in the proxy (client and cluster sockets), and some to spare.
+const IDLE_WANTED = env('BENCH_IDLE', 10_000);
+const IDLE = Math.min(IDLE_WANTED, Math.floor((FILES - 200) / 2));
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const PARTS = new Set(process.env.BENCH_PARTS?.split(',') ?? ['http', 'stream', 'idle', 'log']);
@@ -173,22 +179,23 @@ const rows: Row[] = setups.map((setup) => {
 
 if (!FULL) for (const r of rows) console.log(JSON.stringify(r));
 let idle = { perSession: NaN, opened: 0 };
+if (IDLE < IDLE_WANTED) console.log(`open-files limit ${FILES}: ${IDLE} idle sessions instead of ${IDLE_WANTED}`);
 if (ours && PARTS.has('idle')) {
   console.log(`opening ${IDLE} idle exec sessions through ${ours.name}`);
   idle = await idleSessions(ours.url, IDLE, ours.pid!);
   console.log(`${idle.opened} idle sessions: ${(idle.perSession / 1024).toFixed(1)} KiB each`);
 }
-let log = { growth: NaN, seconds: NaN };
+let log = { growth: NaN, seconds: NaN, slope: NaN };
 if (ours && PARTS.has('log')) {
   console.log(`following a ${LOG_MB} MiB log at ${LOG_RATE} MiB/s through ${ours.name}`);
   log = await slowLog(ours.url.replace(/bench$/, 'firehose'), LOG_MB, LOG_RATE, ours.pid!);
-  console.log(`log: RSS grew by at most ${(log.growth / 2 ** 20).toFixed(1)} MiB in ${log.seconds.toFixed(0)} s`);
+  console.log(`log: RSS grew by at most ${(log.growth / 2 ** 20).toFixed(1)} MiB in ${log.seconds.toFixed(0)} s, then ${(log.slope / 1024).toFixed(1)} KiB per MiB`);
 }
 if (!FULL) process.exit(0);
 
 const text = report({
   rows,
-  idle: { ...idle, wanted: IDLE },
+  idle: { ...idle, wanted: IDLE_WANTED, files: FILES },
   log: { ...log, mib: LOG_MB, rate: LOG_RATE },
   machine: `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   method: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, streamMiB: STREAM_BYTES / 1024 / 1024 },
