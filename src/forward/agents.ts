@@ -8,7 +8,7 @@ import type { RouteTls } from './route-tls.ts';
  * An https agent that resumes TLS sessions itself. node:https's own session cache listens on each
  * socket with closures that hold the request the socket was made for, its response and whatever
  * their listeners hold, for as long as the socket lives: an upgraded socket lives for hours, and
- * thousands of idle terminals and watches would each keep ~12 KiB for nothing. One route talks to
+ * thousands of idle terminals and watches would each keep ~3 KiB of heap for nothing. One route talks to
  * one server, so the latest session is all there is to keep.
  */
 class RouteAgent extends HttpsAgent {
