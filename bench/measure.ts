@@ -166,18 +166,44 @@ export async function idleSessions(base: string, count: number, pid: number): Pr
   return { perSession: (after - before) / Math.max(1, sockets.length), opened: sockets.length };
 }
 
+/** What a followed log cost the proxy: its peak RSS growth, and the trend that extrapolates it. */
+export interface LogResult {
+  /** Largest RSS growth (bytes) over the RSS before the stream. */
+  growth: number;
+  seconds: number;
+  /**
+   * RSS growth per MiB streamed over the second half of the stream (bytes per MiB, least squares):
+   * what a longer log would add on top of `growth`; about 0 when memory is bounded.
+   */
+  slope: number;
+}
+
+function leastSquaresSlope(points: [number, number][]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxx === 0 ? 0 : points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
+}
+
 /**
  * Reads a followed log of `mib` MiB through the proxy at `rate` MiB/s while sampling the proxy's
- * RSS; returns its largest growth (bytes) over the RSS before the stream.
+ * RSS every 250 ms.
  */
-export async function slowLog(url: string, mib: number, rate: number, pid: number): Promise<{ growth: number; seconds: number }> {
+export async function slowLog(url: string, mib: number, rate: number, pid: number): Promise<LogResult> {
   const before = await settledRss(pid);
   let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 250);
+  let received = 0;
+  const samples: [number, number][] = [];
+  const sampler = setInterval(() => {
+    const rss = rssBytes(pid);
+    peak = Math.max(peak, rss);
+    samples.push([received / MiB, rss]);
+  }, 250);
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = request(`${url}/api/v1/namespaces/default/pods/log-1/log?follow=true&mib=${mib}`, { agent: false }, (res) => {
-      let received = 0;
       res.on('data', (chunk: Buffer) => {
         received += chunk.length;
         const ahead = received / MiB / rate - (performance.now() - started) / 1000;
@@ -188,8 +214,10 @@ export async function slowLog(url: string, mib: number, rate: number, pid: numbe
       });
       res.on('end', () => {
         clearInterval(sampler);
-        if (received !== mib * MiB) reject(new Error(`read ${received} of ${mib} MiB`));
-        else resolve({ growth: peak - before, seconds: (performance.now() - started) / 1000 });
+        if (received !== mib * MiB) return reject(new Error(`read ${received} of ${mib} MiB`));
+        // The first half holds the warm-up (buffers filling, the JIT); the second is the steady state.
+        const slope = leastSquaresSlope(samples.slice(Math.floor(samples.length / 2)));
+        resolve({ growth: peak - before, seconds: (performance.now() - started) / 1000, slope });
       });
       res.on('error', reject);
     });

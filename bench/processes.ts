@@ -37,4 +37,4 @@ export function profileArgs(name: string): string[] {
 }
 
 /** The median of some figures. */
-export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+export const median = (values: number[]) => (values.length === 0 ? NaN : [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!);

@@ -13,12 +13,17 @@ export interface Row {
   /** Exec stream MiB/s, cluster to client (stdout) and client to cluster (stdin). */
   out: number;
   in: number;
+  /** The proxy's CPU ms per MiB of each stream; `undefined` for direct. */
+  cpuOut: number | undefined;
+  cpuIn: number | undefined;
 }
 
 export interface Report {
   rows: Row[];
-  idle: { perSession: number; opened: number; wanted: number };
-  log: { growth: number; seconds: number; mib: number; rate: number };
+  /** `files`: the open-files limit that caps the sessions the proxy can hold. */
+  idle: { perSession: number; opened: number; wanted: number; files: number };
+  /** `slope`: RSS bytes per MiB streamed in the steady state, to extrapolate to 1 GiB. */
+  log: { growth: number; seconds: number; mib: number; rate: number; slope: number };
   machine: string;
   method: { seconds: number; rounds: number; connections: number; streamMiB: number };
 }
@@ -40,11 +45,13 @@ export function report({ rows, idle, log, machine, method }: Report): string {
   const user = find("createClusterProxy, undici, 'user'")!;
   const observed = find("createClusterProxy, undici, 'cluster', metrics")!;
   const kubectl = find('kubectl');
+  // A longer log adds what the steady state's trend adds, never less than nothing.
+  const extrapolated = log.growth + Math.max(0, log.slope) * (1024 - log.mib);
   const cell = (n: number | undefined, digits = 0) => (n === undefined ? '–' : n.toFixed(digits));
   const table = [
-    '| setup | requests/s | p50 ms | p99 ms | failures | proxy CPU µs/request | exec stdout MiB/s | exec stdin MiB/s |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${cell(r.rps)} | ${r.p50} | ${r.p99} | ${r.failures} | ${cell(r.cpu)} | ${cell(r.out)} | ${cell(r.in)} |`),
+    '| setup | requests/s | p50 ms | p99 ms | failures | proxy CPU µs/request | exec stdout MiB/s | exec stdin MiB/s | proxy CPU ms/MiB stdout / stdin |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${cell(r.rps)} | ${r.p50} | ${r.p99} | ${r.failures} | ${cell(r.cpu)} | ${cell(r.out)} | ${cell(r.in)} | ${cell(r.cpuOut, 1)} / ${cell(r.cpuIn, 1)} |`),
   ];
   const goals = [
     `| goal (undici engine; bare = ${bare.name}) | measured | wanted | |`,
@@ -60,6 +67,7 @@ export function report({ rows, idle, log, machine, method }: Report): string {
     ...(kubectl ? [goal('exec stdout stream vs kubectl proxy', cluster.out / kubectl.out, 1.0), goal('exec stdin stream vs kubectl proxy', cluster.in / kubectl.in, 1.0)] : []),
     goal('RSS per idle upgraded connection', idle.perSession / KiB, 40, true, ' KiB'),
     goal(`RSS growth following a ${log.mib} MiB log at ${log.rate} MiB/s`, log.growth / MiB, 32, true, ' MiB'),
+    ...(log.mib < 1024 ? [goal('RSS growth for a 1 GiB log, extrapolated', extrapolated / MiB, 32, true, ' MiB')] : []),
   ];
   return `# Benchmarks
 
@@ -77,9 +85,16 @@ the proxy's process (from /proc, kubectl's child included) divided by the reques
 ${table.join('\n')}
 
 For createClusterProxy (undici, 'cluster') alone: ${idle.opened} of ${idle.wanted} idle exec sessions
-open cost **${(idle.perSession / KiB).toFixed(1)} KiB** of proxy RSS each (two sockets per session);
-following a ${log.mib} MiB log through it to a reader taking ${log.rate} MiB/s (${log.seconds.toFixed(0)} s)
-grew its RSS by at most **${(log.growth / MiB).toFixed(1)} MiB**.
+open cost **${(idle.perSession / KiB).toFixed(1)} KiB** of proxy RSS each (two sockets per session, RSS
+read after a full garbage collection)${idle.opened < idle.wanted ? `; no more than ${idle.opened} fit: the open-files limit is ${idle.files} (hard, not raisable here) and the proxy holds two descriptors per session` : ''}.
+Following a ${log.mib} MiB log through it to a reader taking ${log.rate} MiB/s (${log.seconds.toFixed(0)} s)
+grew its RSS by at most **${(log.growth / MiB).toFixed(1)} MiB**${
+    log.mib < 1024
+      ? `; over the second half of the stream RSS moved ${(log.slope / KiB).toFixed(1)} KiB per MiB streamed, so a 1 GiB log
+(\`BENCH_LOG_FULL=1\`, about 17 minutes) would grow it by about **${(extrapolated / MiB).toFixed(1)} MiB** (the peak plus that
+trend over the remaining ${1024 - log.mib} MiB, a negative trend counted as none)`
+      : ''
+  }.
 
 ${goals.join('\n')}
 

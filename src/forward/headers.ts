@@ -25,13 +25,23 @@ const HOP_BY_HOP = new Set([
  */
 const FRAMING = new Set(['content-length', 'transfer-encoding']);
 
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+/**
+ * Sets for the values nearly every request and response carries, made once: the hot path would
+ * otherwise split and allocate for `Connection: keep-alive` on every response.
+ */
+const COMMON = new Map<string, ReadonlySet<string>>(['keep-alive', 'close', 'upgrade', 'Upgrade', 'Keep-Alive', 'Close'].map((v) => [v, new Set([v.toLowerCase()])]));
+
 /**
  * The lowercase tokens of a `Connection` header (RFC 9110 section 7.6.1: a comma-separated list),
- * so that `x-upgrade` is never mistaken for `upgrade`.
+ * so that `x-upgrade` is never mistaken for `upgrade`. Read-only: common values share one set.
  */
-export function connectionTokens(connection: string | string[] | undefined): Set<string> {
+export function connectionTokens(connection: string | string[] | undefined): ReadonlySet<string> {
+  if (connection === undefined) return NO_TOKENS;
+  const common = typeof connection === 'string' ? COMMON.get(connection) : undefined;
+  if (common) return common;
   const tokens = new Set<string>();
-  if (connection === undefined) return tokens;
   for (const part of String(connection).split(',')) {
     const token = part.trim().toLowerCase();
     if (token !== '') tokens.add(token);

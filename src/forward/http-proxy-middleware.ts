@@ -1,7 +1,6 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
-import type { ClientCertificate } from '../credentials/cluster-credentials.ts';
 import { UpstreamTimeoutError } from '../errors.ts';
 import type { Exchange } from '../pipeline/exchange.ts';
 import { closeIdleSockets, createClusterAgent } from './agents.ts';
@@ -9,6 +8,7 @@ import type { Deadline, Deadlines } from './deadlines.ts';
 import { clientResponseHeaders } from './headers.ts';
 import type { HttpForwarder } from './http-forwarder.ts';
 import type { ForwardObserver } from './observer.ts';
+import type { RouteTls } from './route-tls.ts';
 import { displayServer } from './upstream-error.ts';
 
 // On the request itself rather than in a WeakMap: thousands of ephemeron entries a second make
@@ -25,11 +25,11 @@ type Tagged = IncomingMessage & { [EXCHANGE]?: Exchange; [UPSTREAM]?: ClientRequ
  */
 export function createHttpProxyMiddlewareForwarder(
   cluster: ValidatedCluster,
-  certificate: ClientCertificate | undefined,
+  tls: RouteTls | undefined,
   observer: ForwardObserver,
   deadlines: Deadlines,
 ): HttpForwarder {
-  const agent = createClusterAgent(cluster, certificate);
+  const agent = createClusterAgent(tls);
   const middleware = createProxyMiddleware<IncomingMessage, ServerResponse>({
     target: cluster.server.href,
     agent,

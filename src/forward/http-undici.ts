@@ -1,15 +1,20 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
-import type { ClientCertificate } from '../credentials/cluster-credentials.ts';
 import { UpstreamTimeoutError } from '../errors.ts';
 import type { Exchange } from '../pipeline/exchange.ts';
 import type { Deadlines } from './deadlines.ts';
 import { clientResponseHeaders } from './headers.ts';
 import type { HttpForwarder } from './http-forwarder.ts';
 import type { ForwardObserver } from './observer.ts';
+import type { RouteTls } from './route-tls.ts';
 import { displayServer } from './upstream-error.ts';
 import { upstreamPath } from './upstream-path.ts';
+
+function withoutTransferEncoding(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { 'transfer-encoding': _chunked, ...rest } = headers;
+  return rest;
+}
 
 /**
  * An HTTP forwarder on one undici connection pool, made once per cluster and identity route:
@@ -19,20 +24,17 @@ import { upstreamPath } from './upstream-path.ts';
  */
 export function createUndiciForwarder(
   cluster: ValidatedCluster,
-  certificate: ClientCertificate | undefined,
+  tls: RouteTls | undefined,
   observer: ForwardObserver,
   deadlines: Deadlines,
 ): HttpForwarder {
-  const connector = buildConnector({
-    ...(cluster.ca === undefined ? {} : { ca: cluster.ca }),
-    ...(certificate ?? {}),
-    rejectUnauthorized: !cluster.insecureSkipTLSVerify,
-  });
-  const { tlsServerName } = cluster;
+  // The route's one secure context; undici keeps its own TLS session cache per server name.
+  const connector = buildConnector(tls === undefined ? {} : { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized });
+  const servername = tls?.servername;
   const pool = new Pool(cluster.server.origin, {
     // undici names the server by the request's Host otherwise: tlsServerName must win, for SNI and
     // for the name the certificate is verified against.
-    connect: tlsServerName === undefined ? connector : (options, callback) => connector({ ...options, servername: tlsServerName }, callback),
+    connect: servername === undefined ? connector : (options, callback) => connector({ ...options, servername }, callback),
     // The proxy's own deadline covers the headers; a stream has none once it started.
     headersTimeout: 0,
     bodyTimeout: 0,
@@ -56,7 +58,8 @@ export function createUndiciForwarder(
       deadline.stop();
       res.off('close', onClose);
     };
-    const { 'transfer-encoding': _chunked, ...headers } = exchange.headers;
+    // undici frames a streamed body itself and refuses the header; only a chunked body pays the copy.
+    const headers = exchange.headers['transfer-encoding'] === undefined ? exchange.headers : withoutTransferEncoding(exchange.headers);
     pool.dispatch(
       {
         origin: cluster.server.origin,
@@ -74,8 +77,9 @@ export function createUndiciForwarder(
           deadline.stop();
           observer.response(exchange, statusCode);
           res.writeHead(statusCode, statusMessage, clientResponseHeaders(responseHeaders) as never);
-          // Streams are written through as they arrive.
-          res.flushHeaders();
+          // A watch may stay silent for minutes: its headers go out now. Any other response sends
+          // them with its first bytes, one write instead of two.
+          if (exchange.streaming) res.flushHeaders();
           res.on('drain', () => c.resume());
           if (exchange.streaming) {
             observer.streamStarted(exchange, res, () => {

@@ -9,6 +9,7 @@ import type { ForwardEngine } from './http-forwarder.ts';
 import { createHttpProxyMiddlewareForwarder } from './http-proxy-middleware.ts';
 import { createUndiciForwarder } from './http-undici.ts';
 import type { ForwardObserver } from './observer.ts';
+import { createRouteTls } from './route-tls.ts';
 import { createUpgradeForwarder } from './upgrade.ts';
 import { createUpstreamRequester, type RequestUpstream } from './upstream-request.ts';
 
@@ -37,10 +38,16 @@ export interface RouteDependencies {
   deadlines: Deadlines;
 }
 
+/**
+ * The route of `certificate` (the cluster's own identity) or of none (the user's identity).
+ * @throws {CredentialsUnavailableError} for a certificate or key OpenSSL refuses.
+ */
 export function createRoute(cluster: ValidatedCluster, certificate: ClientCertificate | undefined, deps: RouteDependencies): Route {
+  // One secure context for the route, whichever client opens its connections.
+  const tls = createRouteTls(cluster, certificate);
   const create = deps.engine === 'undici' ? createUndiciForwarder : createHttpProxyMiddlewareForwarder;
-  const http = create(cluster, certificate, deps.observer, deps.deadlines);
-  const upgradeAgent = createClusterAgent(cluster, certificate);
+  const http = create(cluster, tls, deps.observer, deps.deadlines);
+  const upgradeAgent = createClusterAgent(tls);
   const upgrade = createUpgradeForwarder(cluster, upgradeAgent, deps.observer, deps.deadlines);
   return {
     http: (req, res, exchange) => http.forward(req, res, exchange),

@@ -43,7 +43,7 @@ export interface Exchange {
   readonly startedAt: number;
   /** The login session whose token the request carries, if any: upgrades are tied to it. */
   readonly session: string | undefined;
-  /** When the credential sent upstream expires (milliseconds since the epoch), when known: see `upgradeLifetime`. */
+  /** When the credential sent upstream expires (milliseconds since the epoch), when known, for upgrades and streams (the connections `upgradeLifetime` closes); `undefined` for other requests. */
   readonly credentialExpiresAt: number | undefined;
   /** The client asked to close its connection after this request (`Connection: close`). */
   readonly clientCloses: boolean;

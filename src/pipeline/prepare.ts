@@ -66,6 +66,8 @@ export interface PrepareOptions {
 function isStreaming(path: string): boolean {
   const q = path.indexOf('?');
   if (q === -1) return false;
+  // Most queries name neither, even percent-encoded (the API server decodes names): no parsing then.
+  if (!path.includes('%', q) && !path.includes('watch', q) && !path.includes('follow', q)) return false;
   const params = new URLSearchParams(path.slice(q + 1));
   const on = (name: string) => ['1', 'true'].includes(params.get(name)?.toLowerCase() ?? '');
   return on('watch') || on('follow');
@@ -190,6 +192,7 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
     Object.assign(out, identity.impersonation);
     if (protocols) out['sec-websocket-protocol'] = protocols;
 
+    const streaming = !upgrade && isStreaming(target.path);
     const exchange: Exchange = {
       id: randomUUID(),
       client: clientOf(req),
@@ -205,14 +208,16 @@ export function createPrepare(options: PrepareOptions, registry: UpstreamRegistr
       headers: out,
       hasBody,
       upgrade,
-      streaming: !upgrade && isStreaming(target.path),
+      streaming,
       timeoutMs: options.upstreamTimeoutMs,
       startedAt,
       session: found?.session,
       clientCloses: connectionTokens(headers.connection).has('close'),
       audited: false,
       trace,
-      credentialExpiresAt: credentialExpiry(decided.kind === 'cluster' ? undefined : found?.token.token, decided.kind === 'user' ? undefined : decided.credential),
+      // Only connections that stay open are closed when it expires: a plain request does not decode a JWT for it.
+      credentialExpiresAt:
+        upgrade || streaming ? credentialExpiry(decided.kind === 'cluster' ? undefined : found?.token.token, decided.kind === 'user' ? undefined : decided.credential) : undefined,
     };
     return { exchange, route };
   };

@@ -217,6 +217,17 @@ describe('client certificates', () => {
     expect(fake.requests.at(-1)?.headers.authorization).toBeUndefined();
     expect(await runs()).toHaveLength(1);
   });
+
+  it('answers 503 naming the cause when OpenSSL refuses the printed certificate, without reaching the cluster', async () => {
+    const pem = (label: string) => `-----BEGIN ${label}-----\nMIIB\n-----END ${label}-----\n`;
+    const stdout = JSON.stringify({ apiVersion: V1, kind: 'ExecCredential', status: { clientCertificateData: pem('CERTIFICATE'), clientKeyData: pem('PRIVATE KEY') } });
+    const host = await proxyFor(exec({}, { PLUGIN_STDOUT: stdout }), {}, { logger: { warn: () => {}, error: () => {} } });
+    const res = await send(`${host.url}/clusters/c/api/v1/namespaces/default/pods`);
+    expect(res.status).toBe(503);
+    expect((res.json() as { message: string }).message).toMatch(/^cluster "c": its credentials gave a client certificate or key that cannot be used \(.+\); check what they produce$/);
+    expect(res.body).not.toContain('MIIB');
+    expect(fake.requests).toHaveLength(0);
+  });
 });
 
 describe('failures answer 503 without reaching the cluster or revealing a token', () => {

@@ -4,6 +4,7 @@ import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { validateClusterConfig } from '../../src/clusters/cluster-config.ts';
 import { createClusterAgent } from '../../src/forward/agents.ts';
 import { createDeadlines } from '../../src/forward/deadlines.ts';
+import { createRouteTls } from '../../src/forward/route-tls.ts';
 import { createUpstreamRequester } from '../../src/forward/upstream-request.ts';
 import { closeServer, listen } from '../helpers/servers.ts';
 
@@ -26,7 +27,7 @@ describe('requests of the proxy’s own', () => {
     fakes.push(fake);
     const cluster = validateClusterConfig({ name: 'fake', server: fake.url, ca: fake.ca }, 'clusters[0]');
     const deadlines = createDeadlines();
-    const request = createUpstreamRequester(cluster, createClusterAgent(cluster, undefined), deadlines);
+    const request = createUpstreamRequester(cluster, createClusterAgent(createRouteTls(cluster, undefined)), deadlines);
     const response = await request({
       method: 'POST',
       path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
@@ -45,7 +46,7 @@ describe('requests of the proxy’s own', () => {
     await closeServer(server);
     const cluster = validateClusterConfig({ name: 'gone', server: url }, 'clusters[0]');
     const deadlines = createDeadlines();
-    const request = createUpstreamRequester(cluster, createClusterAgent(cluster, undefined), deadlines);
+    const request = createUpstreamRequester(cluster, createClusterAgent(createRouteTls(cluster, undefined)), deadlines);
     await expect(request({ method: 'GET', path: '/api', headers: {}, timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'ERR_UPSTREAM_UNREACHABLE', message: expect.stringContaining('cluster "gone"') });
     deadlines.close();
   });
@@ -56,7 +57,7 @@ describe('requests of the proxy’s own', () => {
     const url = await listen(server);
     const cluster = validateClusterConfig({ name: 'slow', server: url }, 'clusters[0]');
     const deadlines = createDeadlines();
-    const request = createUpstreamRequester(cluster, createClusterAgent(cluster, undefined), deadlines);
+    const request = createUpstreamRequester(cluster, createClusterAgent(createRouteTls(cluster, undefined)), deadlines);
     await expect(request({ method: 'GET', path: '/api', headers: {}, timeoutMs: 100 })).rejects.toMatchObject({ code: 'ERR_UPSTREAM_TIMEOUT' });
     const controller = new AbortController();
     const aborted = request({ method: 'GET', path: '/api', headers: {}, timeoutMs: 5_000, signal: controller.signal });

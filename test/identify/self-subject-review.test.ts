@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCluster, type FakeCluster } from 'kube-cluster-proxy/testing';
 import { validateClusterConfig } from '../../src/clusters/cluster-config.ts';
 import { createClusterAgent } from '../../src/forward/agents.ts';
+import { createRouteTls } from '../../src/forward/route-tls.ts';
 import { createDeadlines } from '../../src/forward/deadlines.ts';
 import { createUpstreamRequester } from '../../src/forward/upstream-request.ts';
 import { createReviewCache } from '../../src/identify/review-cache.ts';
@@ -27,7 +28,7 @@ function reviewerFor(server: string, ca?: string) {
   const cluster = validateClusterConfig({ name: 'c', server, ...(ca ? { ca } : {}) }, 'clusters[0]');
   const warnings: string[] = [];
   const logger = { warn: (...args: unknown[]) => void warnings.push(args.join(' ')), error: () => {} };
-  const reviewer = createSelfSubjectReviewer(cluster, createUpstreamRequester(cluster, createClusterAgent(cluster, undefined), deadlines), createReviewCache({ ttlMs: 60_000, max: 10 }), logger);
+  const reviewer = createSelfSubjectReviewer(cluster, createUpstreamRequester(cluster, createClusterAgent(createRouteTls(cluster, undefined)), deadlines), createReviewCache({ ttlMs: 60_000, max: 10 }), logger);
   return { reviewer, warnings };
 }
 

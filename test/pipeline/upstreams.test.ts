@@ -5,6 +5,11 @@ import { createDeadlines } from '../../src/forward/deadlines.ts';
 import { createUpstreamRegistry } from '../../src/pipeline/upstreams.ts';
 import { createTokenCache } from '../../src/tokens/cached-token.ts';
 import { memoryTokenStore } from '../../src/tokens/memory-token-store.ts';
+import { createCertificateAuthority } from '../../src/testing/certificates.ts';
+
+// Real pairs: a route builds its TLS context at once, and OpenSSL refuses a fake one.
+const authority = createCertificateAuthority({ commonName: 'upstreams test CA' });
+const pairs = ['1', '2', '3'].map((n) => authority.issue({ commonName: `user-${n}`, usage: 'client' }));
 
 function registry(resolve: (name: string) => ClusterConfig | undefined) {
   const warnings: string[] = [];
@@ -63,17 +68,17 @@ describe('createUpstreamRegistry', () => {
   it('keeps the routes of the two latest client certificates', async () => {
     const { upstreams } = registry((name) => ({ name, server: 'https://a.example', credentials: { token: 't' } }));
     const upstream = await upstreams.get('a');
-    const routes = ['1', '2', '3'].map((n) => upstream.own({ cert: `cert-${n}`, key: `key-${n}` }));
+    const routes = pairs.map(({ cert, key }) => upstream.own({ cert, key }));
     expect(upstream.routes()).toEqual([upstream.user, routes[1], routes[2]]);
-    expect(upstream.own({ cert: 'cert-3', key: 'key-3' })).toBe(routes[2]);
-    expect(upstream.own({ cert: Buffer.from('cert-3'), key: 'key-3' })).not.toBe(routes[2]);
+    expect(upstream.own({ cert: pairs[2]!.cert, key: pairs[2]!.key })).toBe(routes[2]);
+    expect(upstream.own({ cert: Buffer.from(pairs[2]!.cert), key: pairs[2]!.key })).not.toBe(routes[2]);
     await upstreams.close();
   });
 
   it('uses a route of its own for the cluster identity only when it has a client certificate', async () => {
     const { upstreams } = registry((name) =>
       name === 'cert'
-        ? { name, server: 'https://a.example', credentials: { clientCertificate: PEM, clientKey: PEM } }
+        ? { name, server: 'https://a.example', credentials: { clientCertificate: pairs[0]!.cert, clientKey: pairs[0]!.key } }
         : { name, server: 'https://a.example', credentials: { token: 't' } },
     );
     const cert = await upstreams.get('cert');
