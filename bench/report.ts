@@ -47,7 +47,7 @@ export function report({ rows, idle, log, machine, method }: Report): string {
   const kubectl = find('kubectl');
   // A longer log adds what the steady state's trend adds, never less than nothing.
   const extrapolated = log.growth + Math.max(0, log.slope) * (1024 - log.mib);
-  const cell = (n: number | undefined, digits = 0) => (n === undefined ? '–' : n.toFixed(digits));
+  const cell = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
   const table = [
     '| setup | requests/s | p50 ms | p99 ms | failures | proxy CPU µs/request | exec stdout MiB/s | exec stdin MiB/s | proxy CPU ms/MiB stdout / stdin |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
