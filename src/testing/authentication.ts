@@ -100,10 +100,12 @@ export class Authenticator {
   async #authenticateCredentials(req: IncomingMessage): Promise<Authenticated> {
     const socket = req.socket as TLSSocket;
     if (this.#clientCertificates && socket.authorized) {
-      const { subject } = socket.getPeerCertificate();
-      const commonName = subject.CN;
+      // A resumed TLS session may report `authorized` with no certificate (Node 22 does when the
+      // client presented none): then it is not a certificate user, and the token decides.
+      const subject = socket.getPeerCertificate()?.subject as { CN?: unknown; O?: string | string[] } | undefined;
+      const commonName = subject?.CN;
       if (typeof commonName === 'string' && commonName !== '') {
-        const organizations: string[] = subject.O === undefined ? [] : ([] as string[]).concat(subject.O);
+        const organizations: string[] = subject?.O === undefined ? [] : ([] as string[]).concat(subject.O);
         return { user: { username: commonName, groups: withAuthenticatedGroup(commonName, organizations) }, by: 'certificate' };
       }
     }
