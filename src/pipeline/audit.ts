@@ -1,65 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { ClusterProxyError, ClusterProxyErrorCode } from '../errors.ts';
-import type { CloseReason, HookEmitter, RequestIdentity } from '../hooks.ts';
+import type { ClusterProxyError } from '../errors.ts';
+import type { AuditEvent, CloseReason, HookEmitter } from '../hooks.ts';
 import type { RecordingSummary } from '../recording/session-recorder.ts';
 import { redactedExcerpt, withoutTokens } from '../redact.ts';
 import type { Exchange } from './exchange.ts';
 import { isoTime } from './iso-time.ts';
 import type { RequestInfo } from './request-info.ts';
 import type { UserInfo } from './user.ts';
-
-/**
- * One finished request or upgrade, as the `audit` hook hears of it: plain data (strings, numbers,
- * arrays), so that `JSON.stringify(event)` is a JSON line. It names no token, cookie or query
- * string; only the exec command is taken from the query.
- */
-export interface AuditEvent {
-  /** When the proxy received the request (ISO 8601, UTC). */
-  time: string;
-  /** A random id the proxy gave the request, for logs (session recordings are named by it); not sent to the cluster. */
-  requestId: string;
-  /** The configured cluster the request was for; `undefined` when it never resolved to one (unknown cluster, bad path). */
-  cluster: string | undefined;
-  /** Who the request was for; `undefined` when it was refused before the proxy knew. */
-  user: UserInfo | undefined;
-  /** Whose identity went upstream and where the token came from; `undefined` when refused before that was decided. */
-  identity: RequestIdentity | undefined;
-  method: string;
-  /** The request in Kubernetes terms; `undefined` when refused before the path was read. */
-  request: RequestInfo | undefined;
-  upgrade: boolean;
-  /** The HTTP status code the client got (`101` for an upgrade the cluster switched). */
-  code: number;
-  /** Who made the response: the cluster, or the proxy itself (a refusal, an unreachable cluster). */
-  source: 'proxy' | 'cluster';
-  /** For a response the proxy made: its error code (`'ERR_POLICY_DENIED'`, ...). */
-  error?: ClusterProxyErrorCode;
-  /** Milliseconds to the response headers; for a switched upgrade, how long the connection lived. */
-  durationMs: number;
-  /** For an exec: the command, from the `command` query parameters. */
-  command?: string[];
-  /** The client's address as the socket saw it (not `X-Forwarded-For`, which a client can write). */
-  clientAddress: string | undefined;
-  /** The client's `User-Agent`, at most 200 characters, anything token-like redacted. */
-  userAgent: string | undefined;
-  /** For a switched upgrade: the subprotocol the cluster chose. */
-  protocol?: string;
-  /** For a switched upgrade: bytes from the client to the cluster (`in`) and back (`out`). */
-  bytes?: { in: number; out: number };
-  /**
-   * For a switched upgrade: when (ISO 8601) and why it closed: the client or the cluster (the side
-   * that sent the first WebSocket close frame, else whose end came first), a drain, the
-   * credential's lifetime, the user's logout, or the proxy closing (see {@link CloseReason}).
-   */
-  closed?: { time: string; reason: CloseReason };
-  /**
-   * For a recorded exec or attach session (`recordSessions`): its file, the bytes written, and, when
-   * the recording stopped before the session, why (`dropped`: `'size-limit'`, `'slow-disk'`,
-   * `'disk-error'`). The file's last writes may still be on their way when the event fires.
-   */
-  recording?: RecordingSummary;
-}
 
 /** What the proxy knew of a request when it refused it. */
 export interface AuditRefusal {

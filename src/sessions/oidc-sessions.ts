@@ -9,13 +9,14 @@ import { createSessionRouter, type SessionRouter } from './session-router.ts';
 import { createSessionRoutes } from './session-routes.ts';
 import { sessionSettings } from './session-settings.ts';
 import { createSessionStore } from './session-store.ts';
-import type { SessionRefreshEvent, SessionTokenSource } from './session-token-source.ts';
+import type { SessionRefreshEvent } from '../hooks.ts';
+import type { SessionTokenSource } from './session-token-source.ts';
 import { createSessionTokens } from './session-tokens.ts';
 
 export type { OidcProviderOptions, OidcSessionsOptions } from './session-options.ts';
 export type { SessionRouter } from './session-router.ts';
 // Re-exported for the modules that still import it from here; its home is session-token-source.ts.
-export type { SessionConnection, SessionRefreshEvent, SessionToken, SessionTokenSource } from './session-token-source.ts';
+export type { SessionConnection, SessionToken, SessionTokenSource } from './session-token-source.ts';
 
 /** The OIDC session component. */
 export interface OidcSessions extends SessionTokenSource {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { CloseReason } from '../hooks.ts';
+import type { CloseReason, SessionRefreshEvent } from '../hooks.ts';
 
 /** The session token for one request. */
 export interface SessionToken {
@@ -40,14 +40,4 @@ export interface SessionTokenSource {
   track(session: string, connection: SessionConnection): void;
   /** Optional: subscribes to token refreshes (the proxy relays them to the `sessionRefresh` hook); returns the unsubscribe. */
   onRefresh?(listener: (event: SessionRefreshEvent) => void): () => void;
-}
-
-/**
- * A refresh of a session's tokens at its provider: `'refreshed'`, `'ended'` (the provider refused
- * the refresh token, or there was none: the user must log in again) or `'failed'` (the provider or
- * the store could not be reached).
- */
-export interface SessionRefreshEvent {
-  provider: string;
-  outcome: 'refreshed' | 'ended' | 'failed';
 }

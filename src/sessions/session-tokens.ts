@@ -7,7 +7,8 @@ import { forwardedToken, isFresh, tokensFromGrant } from './provider-tokens.ts';
 import type { SessionCookies } from './session-cookies.ts';
 import { providerUnreachable, type SessionProvider } from './session-providers.ts';
 import { sessionKeyOf, tokensKeyOf, type ProviderTokens, type SessionStore } from './session-store.ts';
-import type { SessionRefreshEvent, SessionTokenSource } from './session-token-source.ts';
+import type { SessionRefreshEvent } from '../hooks.ts';
+import type { SessionTokenSource } from './session-token-source.ts';
 
 /** What {@link createSessionTokens} works with. */
 export interface SessionTokensDependencies {
