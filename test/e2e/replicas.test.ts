@@ -6,7 +6,7 @@ import { Browser } from '../helpers/browser.ts';
 import { nginxSkipReason, startLoadBalancer, type LoadBalancer } from '../helpers/nginx.ts';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../helpers/redis-server.ts';
-import { startReplica as startReplicaProcess, stopReplica as stopReplicaProcess } from '../helpers/replicas.ts';
+import { replicaEnvironment, startReplica as startReplicaProcess, stopReplica as stopReplicaProcess } from '../helpers/replicas.ts';
 import { freePort } from '../helpers/servers.ts';
 import { execQuery } from '../helpers/websocket.ts';
 
@@ -39,19 +39,7 @@ describe.skipIf(skip)(`three replicas sharing Redis behind nginx${skip ? ` (skip
     idp = await startOidcProvider({ redirectUris: [`${base}/auth/callback`], idTokenTtl: 600 });
     fake = await startFakeCluster({ name: 'ha', oidc: { issuerUrl: idp.issuer, clientId: idp.clientId } });
     for (let i = 0; i < 3; i++) replicaPorts.push(await freePort());
-    env = {
-      REDIS_URL: redis.url,
-      TOKEN_KEY: 'token-encryption-key-of-32-chars-at-least',
-      ISSUER: idp.issuer,
-      CLIENT_ID: idp.clientId,
-      CLIENT_SECRET: idp.clientSecret,
-      REDIRECT_URI: `${base}/auth/callback`,
-      SESSION_SECRET: 'the-same-session-secret-on-every-replica',
-      CLUSTER_URL: fake.url,
-      CLUSTER_CA: fake.ca,
-      PUBLIC_URL: base,
-      REFRESH_SKEW: '60000',
-    };
+    env = { ...replicaEnvironment({ redisUrl: redis.url, idp, cluster: fake, base }), REFRESH_SKEW: '60000' };
     await Promise.all([0, 1, 2].map((i) => startReplica(i)));
     lb = await startLoadBalancer(lbPort, replicaPorts.map((p) => `http://127.0.0.1:${p}`));
   }, 60_000);

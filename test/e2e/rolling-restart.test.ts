@@ -7,7 +7,7 @@ import { Browser } from '../helpers/browser.ts';
 import { nginxSkipReason, startLoadBalancer, type LoadBalancer } from '../helpers/nginx.ts';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.ts';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../helpers/redis-server.ts';
-import { startReplica, stopReplica } from '../helpers/replicas.ts';
+import { replicaEnvironment, startReplica, stopReplica } from '../helpers/replicas.ts';
 import { freePort } from '../helpers/servers.ts';
 
 const skip = nginxSkipReason() ?? redisSkipReason();
@@ -60,18 +60,7 @@ describe.skipIf(skip)(`a rolling restart of three replicas behind nginx${skip ? 
     idp = await startOidcProvider({ redirectUris: [`${base}/auth/callback`], idTokenTtl: 600 });
     fake = await startFakeCluster({ name: 'roll', oidc: { issuerUrl: idp.issuer, clientId: idp.clientId } });
     for (let i = 0; i < 3; i++) ports.push(await freePort());
-    env = {
-      REDIS_URL: redis.url,
-      TOKEN_KEY: 'token-encryption-key-of-32-chars-at-least',
-      ISSUER: idp.issuer,
-      CLIENT_ID: idp.clientId,
-      CLIENT_SECRET: idp.clientSecret,
-      REDIRECT_URI: `${base}/auth/callback`,
-      SESSION_SECRET: 'the-same-session-secret-on-every-replica',
-      CLUSTER_URL: fake.url,
-      CLUSTER_CA: fake.ca,
-      PUBLIC_URL: base,
-    };
+    env = { ...replicaEnvironment({ redisUrl: redis.url, idp, cluster: fake, base }) };
     replicas.push(...(await Promise.all([0, 1, 2].map((i) => startReplica(replicaEnv(i), (text) => (logs += text))))));
     lb = await startLoadBalancer(lbPort, ports.map((p) => `http://127.0.0.1:${p}`));
     const browser = new Browser();

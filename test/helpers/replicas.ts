@@ -41,3 +41,27 @@ export async function stopReplica(child: ChildProcess, signal: 'SIGKILL' | 'SIGT
   child.kill(signal);
   return exited;
 }
+
+/**
+ * The environment every replica of test/fixtures/replica/server.ts shares: one Redis, one OIDC
+ * provider, one fake cluster and the public address of the load balancer in front of them.
+ */
+export function replicaEnvironment(parts: {
+  redisUrl: string;
+  idp: { issuer: string; clientId: string; clientSecret: string };
+  cluster: { url: string; ca: string };
+  base: string;
+}): Record<string, string> {
+  return {
+    REDIS_URL: parts.redisUrl,
+    TOKEN_KEY: 'token-encryption-key-of-32-chars-at-least',
+    ISSUER: parts.idp.issuer,
+    CLIENT_ID: parts.idp.clientId,
+    CLIENT_SECRET: parts.idp.clientSecret,
+    REDIRECT_URI: `${parts.base}/auth/callback`,
+    SESSION_SECRET: 'the-same-session-secret-on-every-replica',
+    CLUSTER_URL: parts.cluster.url,
+    CLUSTER_CA: parts.cluster.ca,
+    PUBLIC_URL: parts.base,
+  };
+}
