@@ -4,6 +4,7 @@
  * sessions and a followed log read slowly.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
@@ -11,7 +12,14 @@ import WebSocket from 'ws';
 const MiB = 1024 * 1024;
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const TICK_US = 10_000;
+/** The HTTP load generator: wrk when on the PATH, else autocannon; BENCH_LOADER names one. */
+export const LOADER: 'wrk' | 'autocannon' = (process.env.BENCH_LOADER as 'wrk' | 'autocannon' | undefined) ?? (hasWrkOnPath() ? 'wrk' : 'autocannon');
 export const POD_PATH = '/api/v1/namespaces/default/pods/web-bench-1';
+
+/** Whether wrk is on the PATH: C, one thread, it leaves the cores to the parties measured. */
+function hasWrkOnPath(): boolean {
+  return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
+}
 
 function descendants(pid: number): number[] {
   const all = [pid];
@@ -63,19 +71,53 @@ export interface HttpResult {
   cpuPerRequest: number | undefined;
 }
 
-/** Small JSON GETs under `connections` concurrent connections for `seconds`. */
-export async function load(url: string, headers: Record<string, string>, seconds: number, connections: number, pid: number | undefined): Promise<HttpResult> {
-  const before = pid === undefined ? 0 : cpuMicros(pid);
+/** A wrk duration (`850.00us`, `2.01ms`, `1.20s`, `2.00m`) in milliseconds. */
+function wrkMillis(text: string | undefined): number {
+  const [, value, unit] = /^([\d.]+)(us|ms|s|m)$/.exec(text ?? '') ?? [];
+  if (value === undefined) return NaN;
+  return Number(value) * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit as 'us' | 'ms' | 's' | 'm'];
+}
+
+
+async function wrk(url: string, headers: Record<string, string>, seconds: number, connections: number) {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
+  const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise((resolve) => child.once('close', resolve));
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+    total: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN),
+    p50: wrkMillis(/50%\s+(\S+)/.exec(out)?.[1]),
+    p99: wrkMillis(/99%\s+(\S+)/.exec(out)?.[1]),
+    errors: socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+  };
+}
+
+async function autocannonLoad(url: string, headers: Record<string, string>, seconds: number, connections: number) {
   const result = await autocannon({ url, connections, duration: seconds, headers, pipelining: 1 });
-  const cpu = pid === undefined ? undefined : cpuMicros(pid) - before;
   return {
     rps: result.requests.average,
+    total: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
-    cpuPerRequest: cpu === undefined ? undefined : cpu / result.requests.total,
   };
+}
+
+/**
+ * Small JSON GETs under `connections` concurrent connections for `seconds`: with wrk when it is on
+ * the PATH (BENCH_LOADER=autocannon forces autocannon, which runs in this process and takes about a
+ * core of the two the parties share).
+ */
+export async function load(url: string, headers: Record<string, string>, seconds: number, connections: number, pid: number | undefined): Promise<HttpResult> {
+  const before = pid === undefined ? 0 : cpuMicros(pid);
+  const { total, ...result } = await (LOADER === 'wrk' ? wrk : autocannonLoad)(url, headers, seconds, connections);
+  const cpu = pid === undefined ? undefined : cpuMicros(pid) - before;
+  return { ...result, cpuPerRequest: cpu === undefined ? undefined : cpu / total };
 }
 
 function execUrl(base: string, command: string[], stdin: boolean): string {

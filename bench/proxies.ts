@@ -3,6 +3,8 @@
  * proxy have theirs), chosen by BENCH_SETUP:
  * - `bare`: bare http-proxy-middleware v4 with a fixed target and a static Authorization header;
  * - `bare-ejected`: the same without its default plugins (logging, error pages), its fastest form;
+ * - `floor`: a minimal forwarder on one undici Pool (no routing, no checks, no hooks): what the engine
+ *   alone costs, the floor under createClusterProxy's undici engine;
  * - `<engine>-cluster`: createClusterProxy with that engine, authMode 'cluster' (its own token);
  * - `<engine>-user`: the same in authMode 'user' (the client's token, in the Authorization header);
  * - `<engine>-cluster-observed`: `<engine>-cluster` with metrics, audit and policy on (bench/observed.ts);
@@ -15,6 +17,7 @@ import { Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
+import { Pool } from 'undici';
 import { createClusterProxy, type ClusterProxyOptions } from 'kube-cluster-proxy';
 import { observed } from './observed.ts';
 
@@ -48,6 +51,34 @@ async function bareHpm(eject: boolean): Promise<string> {
   return `${url}/hpm`;
 }
 
+/** The issue's reference point: a bare undici forwarder, hop-by-hop headers dropped, nothing else. */
+async function floor(): Promise<string> {
+  const pool = new Pool(fake.url, { connect: { ca: fake.ca }, headersTimeout: 0, bodyTimeout: 0 });
+  const hop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host']);
+  const server = createServer((req, res) => {
+    const headers: Record<string, string | string[]> = { authorization: `Bearer ${fake.token}` };
+    for (const [name, value] of Object.entries(req.headers)) if (!hop.has(name) && value !== undefined) headers[name] = value;
+    pool.dispatch(
+      { path: req.url!.slice('/floor'.length), method: req.method!, headers, body: req.method === 'GET' ? null : req },
+      {
+        onRequestStart() {},
+        onResponseStart(c, status, responseHeaders) {
+          const { connection: _c, 'keep-alive': _k, 'transfer-encoding': _t, ...rest } = responseHeaders;
+          res.writeHead(status, rest as never);
+          res.on('drain', () => c.resume());
+        },
+        onResponseData(c, chunk) {
+          if (!res.write(chunk)) c.pause();
+        },
+        onResponseEnd: () => res.end(),
+        onResponseError: () => res.destroy(),
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', 511, resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/floor`;
+}
+
 async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'cluster' | 'user', extra: Partial<ClusterProxyOptions>): Promise<string> {
   const credentials = mode === 'cluster' ? { credentials: { token: fake.token } } : {};
   const app = express();
@@ -66,7 +97,9 @@ async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'c
 
 const [, engine, mode, watched, parts] = /^(.+)-(cluster|user)(-observed(?::([a-z,]+))?)?$/.exec(setup) ?? [];
 const url =
-  setup === 'bare' || setup === 'bare-ejected'
+  setup === 'floor'
+    ? await floor()
+    : setup === 'bare' || setup === 'bare-ejected'
     ? await bareHpm(setup === 'bare-ejected')
     : await ours(engine as NonNullable<ClusterProxyOptions['engine']>, mode as 'cluster' | 'user', watched ? observed(parts?.split(',')) : {});
 console.log(JSON.stringify({ url }));

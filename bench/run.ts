@@ -103,6 +103,7 @@ const all = [
   await proxySetup("createClusterProxy, undici, 'cluster', metrics + audit + policy", 'undici-cluster-observed', {}),
   await proxySetup("createClusterProxy, http-proxy-middleware, 'cluster'", 'http-proxy-middleware-cluster', {}),
   await proxySetup("createClusterProxy, http-proxy-middleware, 'user'", 'http-proxy-middleware-user', auth),
+  await proxySetup('minimal undici forwarder (the floor)', 'floor', {}),
   await kubectlSetup(),
 ];
 if (wanted('kubectl') && all.at(-1) === undefined) console.log('kubectl is not on the PATH: no kubectl proxy setup');
