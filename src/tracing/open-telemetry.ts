@@ -64,7 +64,7 @@ function spanName(attributes: Otel.Attributes): string {
  * client span for the request to the cluster, whose context the cluster receives.
  */
 export function openTelemetryTracing(api: Api): Tracing {
-  const { trace, context, propagation, SpanKind, SpanStatusCode } = api;
+  const { trace, context, propagation, SpanKind, SpanStatusCode, isSpanContextValid } = api;
 
   function fail(span: Otel.Span, statusCode: number, errorType: string, message: string): void {
     span.setAttribute('error.type', errorType);
@@ -72,14 +72,17 @@ export function openTelemetryTracing(api: Api): Tracing {
   }
 
   return {
-    start(req: IncomingMessage, client: ServerResponse | Duplex, cluster: string, path: string, upgrade: boolean): RequestTrace {
+    start(req: IncomingMessage, client: ServerResponse | Duplex, cluster: string, path: string, upgrade: boolean): RequestTrace | undefined {
       const tracer = trace.getTracer(TRACER_NAME);
       const active = context.active();
       const nested = trace.getSpan(active) !== undefined;
       // Under the host's own server span, that span is the parent; else the client's traceparent is.
       const parent = nested ? active : propagation.extract(active, req.headers);
       const server = tracer.startSpan(`${TRACER_NAME} ${req.method ?? 'GET'}`, { kind: nested ? SpanKind.INTERNAL : SpanKind.SERVER }, parent);
-      // The request is read only for a span that records: the API without an SDK costs next to nothing.
+      // Without an SDK the span neither records nor carries a trace to pass on: the request goes
+      // untraced, since the API's contexts and no-op spans would cost ~3 KB of garbage per request.
+      // A span sampled out still has a valid context, which the cluster must receive.
+      if (!server.isRecording() && !isSpanContextValid(server.spanContext())) return undefined;
       if (server.isRecording()) {
         const attributes = requestAttributes(req, cluster, path, upgrade);
         server.setAttributes(attributes);

@@ -25,8 +25,9 @@ export interface RequestTrace {
 /** Starts a trace per request; `undefined` in the pipeline when tracing is off or `@opentelemetry/api` is not installed. */
 export interface Tracing {
   /**
-   * Starts the request's span, ended when `client` (the response, or the upgrade's socket) closes.
+   * Starts the request's span, ended when `client` (the response, or the upgrade's socket) closes;
+   * `undefined` when the request goes untraced (no SDK records it, and no trace comes with it).
    * @param path the path for the cluster, with its query (which no attribute carries).
    */
-  start(req: IncomingMessage, client: ServerResponse | Duplex, cluster: string, path: string, upgrade: boolean): RequestTrace;
+  start(req: IncomingMessage, client: ServerResponse | Duplex, cluster: string, path: string, upgrade: boolean): RequestTrace | undefined;
 }
