@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Server as TlsServer } from 'node:tls';
 import { authorizeRequest, serveApiRequest, type ApiContext } from './api-routes.ts';
 import { Authenticator, type AuthenticationMethod, type TokenUser, type UserInfo } from './authentication.ts';
 import { createCertificateAuthority, type CertificateAndKey } from './certificates.ts';
@@ -68,6 +70,12 @@ export interface FakeClusterOptions {
    * compaction ({@link FakeCluster.compact} forgets them all at once). Default: 1000.
    */
   eventWindow?: number;
+  /**
+   * Offer HTTP/2 by ALPN, as kube-apiserver does (HTTP/1.1 stays available on the same port).
+   * `false`: HTTP/1.1 only, as a server behind a load balancer that does not speak HTTP/2.
+   * Default `true`.
+   */
+  http2?: boolean;
   /** Address to listen on (port 0: a free port). Default: `'127.0.0.1'`. */
   host?: string;
   /**
@@ -199,6 +207,7 @@ function validateOptions(options: FakeClusterOptions): void {
   if (options.requestLogLimit !== undefined && !(Number.isInteger(options.requestLogLimit) && options.requestLogLimit >= 0)) {
     throw new TypeError(`startFakeCluster(): requestLogLimit must be a non-negative integer, got ${JSON.stringify(options.requestLogLimit)}`);
   }
+  if (options.http2 !== undefined && typeof options.http2 !== 'boolean') throw new TypeError('startFakeCluster(): http2 must be a boolean');
   if (options.host !== undefined && typeof options.host !== 'string') throw new TypeError('startFakeCluster(): host must be a string');
   if (options.eventWindow !== undefined && !(Number.isInteger(options.eventWindow) && options.eventWindow >= 1)) {
     throw new TypeError(`startFakeCluster(): eventWindow must be a positive integer (a number of changes), got ${JSON.stringify(options.eventWindow)}`);
@@ -279,15 +288,15 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   // HTTP/1.1 clients keep node:http's own request and response objects (allowHTTP1); HTTP/2 clients
   // get the compatibility API, which has what the handlers use (headers, rawHeaders, socket,
   // the body stream, writeHead, write, end) but none of HTTP/1.1's connection headers.
-  const server = createSecureServer({
-    allowHTTP1: true,
+  const tlsOptions = {
     ...serverCertificate,
     ca: authority.cert,
     requestCert: options.clientCertificates ?? false,
     // Certificates that do not verify are ignored rather than failing the handshake, so that a
     // token can still authenticate and tests get a Status instead of a TLS error.
     rejectUnauthorized: false,
-  });
+  };
+  const server: TlsServer = options.http2 === false ? createHttpsServer(tlsOptions) : createSecureServer({ allowHTTP1: true, ...tlsOptions });
 
   function record(req: IncomingMessage, upgrade: boolean): { -readonly [K in keyof FakeRequest]: FakeRequest[K] } {
     const entry = {
