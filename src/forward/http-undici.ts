@@ -36,8 +36,10 @@ function http2Client(origin: URL, options: Client.Options): Client {
     ...options,
     connect: (connectOptions, callback) =>
       connect(connectOptions, (error, socket) => {
-        if (socket) client.pipelining = (socket as TLSSocket).alpnProtocol === 'h2' ? HTTP2_STREAMS : 1;
-        callback(error as Error, socket as never);
+        if (error) return callback(error, null);
+        const tlsSocket = socket as TLSSocket; // an http2 route is an https: one
+        client.pipelining = tlsSocket.alpnProtocol === 'h2' ? HTTP2_STREAMS : 1;
+        callback(null, tlsSocket);
       }),
   });
   return client;
@@ -69,7 +71,7 @@ export function createUndiciForwarder(
     bodyTimeout: 0,
     allowH2: http2,
   };
-  const pool = new Pool(cluster.server.origin, http2 ? { ...options, factory: http2Client as Pool.Options['factory'] } : options);
+  const pool = new Pool(cluster.server.origin, http2 ? { ...options, factory: http2Client } : options);
   // undici 7 starts a streamed request body on an HTTP/2 connection only once no other stream is
   // open on it: behind a watch, a create would wait for ever. Requests with a body take connections
   // of their own, one request at a time each, as over HTTP/1.1 (still HTTP/2 on the wire).

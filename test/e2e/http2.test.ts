@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { get } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +77,18 @@ describe('a cluster with http2: true', () => {
     expect(requests.map((r) => `${r.method} ${r.httpVersion}`)).toEqual(['GET 2.0', 'GET 2.0', 'POST 2.0', 'PATCH 2.0']);
     // The proxy's own framing never reaches an HTTP/2 stream: no connection headers.
     for (const r of requests) expect(r.headers).not.toHaveProperty('transfer-encoding');
+  });
+
+  it('answers the client in HTTP/1.1 with a reason phrase and no HTTP/2 pseudo-headers', async () => {
+    const answer = await new Promise<{ status: number | undefined; reason: string | undefined; names: string[] }>((resolve, reject) => {
+      get(url('h2', '/api/v1/namespaces/default/pods/web-h2-1'), { agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, reason: res.statusMessage, names: res.rawHeaders.filter((_, i) => i % 2 === 0) }));
+      }).on('error', reject);
+    });
+    expect(answer).toMatchObject({ status: 200, reason: 'OK' });
+    expect(answer.names.filter((name) => name.startsWith(':'))).toEqual([]);
+    expect(answer.names.map((n) => n.toLowerCase())).toContain('content-type');
   });
 
   it('leaves a cluster without it on HTTP/1.1', async () => {

@@ -71,7 +71,7 @@ describe('the fake over HTTP/2', () => {
     const s = await session();
     try {
       const stream = s.request({ ':path': '/api/v1/namespaces/default/pods?watch=1', ...ADMIN });
-      const [headers] = (await new Promise((resolve) => stream.once('response', (h) => resolve([h])))) as [Record<string, unknown>];
+      const headers = await new Promise<Record<string, unknown>>((resolve) => stream.once('response', (h) => resolve(h)));
       expect(headers[':status']).toBe(200);
       expect(headers).not.toHaveProperty('transfer-encoding');
       let text = '';
