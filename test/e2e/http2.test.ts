@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { get } from 'node:http';
+import { get, request } from 'node:http';
+import { Readable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,26 @@ describe('a cluster with http2: true', () => {
     expect(requests.map((r) => `${r.method} ${r.httpVersion}`)).toEqual(['GET 2.0', 'GET 2.0', 'POST 2.0', 'PATCH 2.0']);
     // The proxy's own framing never reaches an HTTP/2 stream: no connection headers.
     for (const r of requests) expect(r.headers).not.toHaveProperty('transfer-encoding');
+  });
+
+  it('streams a chunked 2.5 MiB request body (the apiserver takes 3 MiB at most) over HTTP/2, and the answer back', async () => {
+    const since = fake.requests.length;
+    const value = 'x'.repeat(2.5 * 1024 * 1024);
+    const json = JSON.stringify({ metadata: { name: 'h2-big' }, data: { value } });
+    const parts = Array.from({ length: Math.ceil(json.length / 65_536) }, (_, i) => json.slice(i * 65_536, (i + 1) * 65_536));
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      // No Content-Length: the client sends it chunked, which HTTP/2 must not see as a header.
+      const req = request(url('h2', '/api/v1/namespaces/default/configmaps'), { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      Readable.from(parts).pipe(req);
+    });
+    expect(status).toBe(201);
+    const back = await getJson<{ data: { value: string } }>(url('h2', '/api/v1/namespaces/default/configmaps/h2-big'));
+    expect(back.body.data.value.length).toBe(value.length);
+    expect(seen(since, '/api/v1/namespaces/default/configmaps').map((r) => `${r.method} ${r.httpVersion} ${String(r.headers['transfer-encoding'])}`)).toEqual(['POST 2.0 undefined', 'GET 2.0 undefined']);
   });
 
   it('answers the client in HTTP/1.1 with a reason phrase and no HTTP/2 pseudo-headers', async () => {
