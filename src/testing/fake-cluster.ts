@@ -285,9 +285,6 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     if (event.type === 'DELETED') runtimes.forget(event.pod.uid);
   });
 
-  // HTTP/1.1 clients keep node:http's own request and response objects (allowHTTP1); HTTP/2 clients
-  // get the compatibility API, which has what the handlers use (headers, rawHeaders, socket,
-  // the body stream, writeHead, write, end) but none of HTTP/1.1's connection headers.
   const tlsOptions = {
     ...serverCertificate,
     ca: authority.cert,
@@ -296,6 +293,9 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     // token can still authenticate and tests get a Status instead of a TLS error.
     rejectUnauthorized: false,
   };
+  // HTTP/1.1 clients keep node:http's own request and response objects (allowHTTP1); HTTP/2 clients
+  // get the compatibility API, which has what the handlers use (headers, rawHeaders, socket,
+  // the body stream, writeHead, write, end) but none of HTTP/1.1's connection headers.
   const server: TlsServer = options.http2 === false ? createHttpsServer(tlsOptions) : createSecureServer({ allowHTTP1: true, ...tlsOptions });
 
   function record(req: IncomingMessage, upgrade: boolean): { -readonly [K in keyof FakeRequest]: FakeRequest[K] } {
