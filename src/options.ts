@@ -7,7 +7,7 @@ import { DEFAULT_TOKEN_COOKIE } from './credentials/token-cookie.ts';
 import { InvalidOptionError } from './errors.ts';
 import type { Policy } from './policy/policy.ts';
 import { validatePolicy, type CompiledPolicy } from './policy/validate-policy.ts';
-import type { ForwardEngine } from './forward/http-forwarder.ts';
+import { engineProblem, type ForwardEngine } from './forward/http-forwarder.ts';
 import { createHookEmitter, type ClusterProxyHooks, type HookEmitter, type Logger } from './hooks.ts';
 import { checkKnownOptions } from './known-options.ts';
 import type { SessionTokenSource } from './sessions/session-token-source.ts';
@@ -159,6 +159,13 @@ export function resolveOptions(options: ClusterProxyOptions): ResolvedOptions {
   const engine = options.engine ?? DEFAULTS.engine;
   if (engine !== 'undici' && engine !== 'http-proxy-middleware') {
     throw new InvalidOptionError(`engine must be 'undici' or 'http-proxy-middleware'; got ${JSON.stringify(engine)}`);
+  }
+  if (Array.isArray(options.clusters)) {
+    // The resolver's clusters are checked when first used (pipeline/upstreams.ts); a list now.
+    options.clusters.forEach((cluster: ClusterConfig, index) => {
+      const problem = engineProblem(cluster, engine);
+      if (problem) throw new InvalidOptionError(`clusters[${index}] ("${cluster.name}"): ${problem}`);
+    });
   }
   const store = options.tokenStore;
   if (store !== undefined && !isTokenStore(store)) {

@@ -5,6 +5,11 @@ import type { ClusterProxyOptions } from 'kube-cluster-proxy';
 const clusters = [{ name: 'a', server: 'https://a.example:6443' }];
 
 describe('createClusterProxy options', () => {
+  it('takes http2 with the undici engine, and http2: false with either', () => {
+    expect(() => createClusterProxy({ clusters: [{ name: 'h2', server: 'https://b', http2: true }] })).not.toThrow();
+    expect(() => createClusterProxy({ clusters: [{ name: 'h1', server: 'https://b', http2: false }], engine: 'http-proxy-middleware' })).not.toThrow();
+  });
+
   it('applies the defaults', () => {
     expect(createClusterProxy({ clusters }).mountPath).toBe('/clusters');
     expect(createClusterProxy({ clusters, mountPath: '/k8s/' }).mountPath).toBe('/k8s/');
@@ -26,6 +31,11 @@ describe('createClusterProxy options', () => {
     ['a logger without warn', { clusters, logger: {} }, /logger must have/],
     ['an origin with a path', { clusters, allowedOrigins: ['https://a/b'] }, /allowedOrigins\[0\]/],
     ['an invalid cluster', { clusters: [{ name: 'a', server: 'https://a', authMode: 'cluster' }] }, /clusters\[0\] \("a"\)\.authMode 'cluster' needs/],
+    [
+      'http2 with the http-proxy-middleware engine',
+      { clusters: [...clusters, { name: 'h2', server: 'https://b', http2: true }], engine: 'http-proxy-middleware' },
+      /clusters\[1\] \("h2"\): http2 needs engine 'undici' \(engine 'http-proxy-middleware' speaks HTTP\/1\.1 only\)/,
+    ],
     ['a misspelled option', { clusters, mountpath: '/k8s' }, /createClusterProxy: unknown option "mountpath"; did you mean "mountPath"\?/],
     ['a misspelled cluster field', { clusters: [{ name: 'a', server: 'https://a', insecureSkipTlsVerify: true }] }, /unknown option "insecureSkipTlsVerify"; did you mean "insecureSkipTLSVerify"\?/],
     ['an unknown option', { clusters, timeout: 5 }, /unknown option "timeout" \(known: mountPath, clusters/],

@@ -54,6 +54,14 @@ export interface ClusterConfig {
   tlsServerName?: string;
   /** Skips server certificate verification. Default `false`; a warning is logged once when set. */
   insecureSkipTLSVerify?: boolean;
+  /**
+   * Reach the cluster over HTTP/2 (offered by ALPN, as client-go does): the requests and watches of
+   * a route share one TLS connection instead of one connection per request in flight. The forwarder
+   * falls back to HTTP/1.1 when the server does not take it. Upgrades (exec, attach, port-forward)
+   * and the proxy's own requests stay on HTTP/1.1; requests with a body take HTTP/2 connections of
+   * their own (see docs/clusters.md). Needs `engine: 'undici'`. Default `false`.
+   */
+  http2?: boolean;
   /** The cluster's own credentials, used by the `'cluster'` and `'user-then-cluster'` modes. */
   credentials?: ClusterCredentials;
   /** Whose identity reaches the cluster. Default: `'cluster'` with `credentials`, else `'user'`. */
@@ -124,6 +132,7 @@ export interface ValidatedCluster {
   readonly ca: string | Buffer | undefined;
   readonly tlsServerName: string | undefined;
   readonly insecureSkipTLSVerify: boolean;
+  readonly http2: boolean;
   readonly credentials: ClusterCredentials | undefined;
   readonly authMode: AuthMode;
   /** `Impersonate-*` headers to add when the cluster's own credentials are sent. */
@@ -148,6 +157,7 @@ const CLUSTER_OPTIONS: readonly (keyof ClusterConfig)[] = [
   'ca',
   'tlsServerName',
   'insecureSkipTLSVerify',
+  'http2',
   'credentials',
   'authMode',
   'impersonate',
@@ -223,6 +233,13 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
   if (config.insecureSkipTLSVerify !== undefined && typeof config.insecureSkipTLSVerify !== 'boolean') {
     throw new InvalidOptionError(`${where}.insecureSkipTLSVerify must be a boolean`);
   }
+  if (config.http2 !== undefined && typeof config.http2 !== 'boolean') {
+    throw new InvalidOptionError(`${where}.http2 must be a boolean (true to reach the cluster over HTTP/2); got ${JSON.stringify(config.http2)}`);
+  }
+  if (config.http2 && server.protocol === 'http:') {
+    // HTTP/2 is chosen in the TLS handshake (ALPN); a plain-HTTP server would be reached over HTTP/1.1 in silence.
+    throw new InvalidOptionError(`${where}.http2 needs an https: server; got ${server.protocol}`);
+  }
   if (config.insecureSkipTLSVerify && config.ca !== undefined) {
     // The same rule as kubectl: a CA that is never checked is a configuration mistake.
     throw new InvalidOptionError(`${where}: ca and insecureSkipTLSVerify cannot be used together`);
@@ -266,6 +283,7 @@ function validateFresh(config: ClusterConfig, where: string): ValidatedCluster {
     ca: config.ca,
     tlsServerName: config.tlsServerName,
     insecureSkipTLSVerify: config.insecureSkipTLSVerify ?? false,
+    http2: config.http2 ?? false,
     credentials,
     authMode,
     impersonationHeaders: config.impersonate === undefined ? {} : impersonationHeaders(config.impersonate, where),

@@ -35,8 +35,13 @@ export interface KubeconfigClustersOptions {
    * `'user'`. Default `'cluster'`.
    */
   authMode?: AuthMode;
-  /** Per-context overrides, by context name: `{ 'oidc-ctx': { authMode: 'user-then-cluster' } }`. */
-  contexts?: Readonly<Record<string, { authMode?: AuthMode }>>;
+  /**
+   * Reach the contexts' clusters over HTTP/2 (see {@link ClusterConfig.http2}); kubeconfig has no
+   * field for it (client-go always offers HTTP/2). Default `false`.
+   */
+  http2?: boolean;
+  /** Per-context overrides, by context name: `{ 'oidc-ctx': { authMode: 'user-then-cluster', http2: true } }`. */
+  contexts?: Readonly<Record<string, { authMode?: AuthMode; http2?: boolean }>>;
   /** Milliseconds to wait for a burst of file events to settle before reloading. Default `100`. */
   debounceMs?: number;
 }
@@ -59,8 +64,8 @@ function matches(matchers: readonly ContextMatcher[], name: string): boolean {
 }
 
 function checkOptions(options: KubeconfigClustersOptions): void {
-  checkKnownOptions(options, ['paths', 'watch', 'include', 'exclude', 'rename', 'authMode', 'contexts', 'debounceMs'], 'kubeconfigClusters');
-  const { paths, include, exclude, rename, authMode, contexts, debounceMs } = options;
+  checkKnownOptions(options, ['paths', 'watch', 'include', 'exclude', 'rename', 'authMode', 'http2', 'contexts', 'debounceMs'], 'kubeconfigClusters');
+  const { paths, include, exclude, rename, authMode, http2, contexts, debounceMs } = options;
   if (paths !== undefined && !(Array.isArray(paths) && paths.length > 0 && paths.every((p) => typeof p === 'string' && p !== ''))) {
     throw new InvalidOptionError('kubeconfigClusters: paths must be a non-empty array of file paths');
   }
@@ -76,9 +81,14 @@ function checkOptions(options: KubeconfigClustersOptions): void {
   if (authMode !== undefined && !modes.includes(authMode)) {
     throw new InvalidOptionError(`kubeconfigClusters: authMode must be one of ${modes.join(', ')}; got ${JSON.stringify(authMode)}`);
   }
+  if (http2 !== undefined && typeof http2 !== 'boolean') throw new InvalidOptionError(`kubeconfigClusters: http2 must be a boolean; got ${JSON.stringify(http2)}`);
   for (const [context, override] of Object.entries(contexts ?? {})) {
+    checkKnownOptions(override ?? {}, ['authMode', 'http2'], `kubeconfigClusters: contexts["${context}"]`);
     if (override?.authMode !== undefined && !modes.includes(override.authMode)) {
       throw new InvalidOptionError(`kubeconfigClusters: contexts["${context}"].authMode must be one of ${modes.join(', ')}`);
+    }
+    if (override?.http2 !== undefined && typeof override.http2 !== 'boolean') {
+      throw new InvalidOptionError(`kubeconfigClusters: contexts["${context}"].http2 must be a boolean; got ${JSON.stringify(override.http2)}`);
     }
   }
   if (debounceMs !== undefined && !(typeof debounceMs === 'number' && debounceMs >= 0)) {
@@ -131,12 +141,13 @@ export function kubeconfigClusters(options: KubeconfigClustersOptions = {}): Clu
         if (state.clusters.has(name)) {
           throw new KubeconfigError(`kubeconfig ${context.file}: context "${context.name}" is renamed to "${name}", which another context already uses`, { file: context.file });
         }
-        const override = options.contexts?.[context.name]?.authMode;
-        entry = contextToCluster(context, merged, {
+        const override = options.contexts?.[context.name];
+        const cluster = contextToCluster(context, merged, {
           name,
           authMode: options.authMode ?? DEFAULTS.authMode,
-          ...(override ? { authModeOverride: override } : {}),
+          ...(override?.authMode ? { authModeOverride: override.authMode } : {}),
         });
+        entry = (override?.http2 ?? options.http2) ? { ...cluster, http2: true } : cluster;
         validateClusterConfig(entry, `kubeconfig ${context.file}: context "${context.name}"`);
       } catch (error) {
         // Validation errors already name the context; anything else is given its context here.

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { buildConnector, Pool, type Dispatcher } from 'undici';
+import type { TLSSocket } from 'node:tls';
+import { buildConnector, Client, Pool, type Dispatcher } from 'undici';
 import type { ValidatedCluster } from '../clusters/cluster-config.ts';
 import { UpstreamTimeoutError } from '../errors.ts';
 import type { Exchange } from '../pipeline/exchange.ts';
@@ -17,6 +18,34 @@ function withoutTransferEncoding(headers: IncomingHttpHeaders): IncomingHttpHead
 }
 
 /**
+ * Streams one HTTP/2 connection carries at once, at most: undici's own default for
+ * `maxConcurrentStreams`, below the 250 Go's HTTP/2 server (kube-apiserver) allows. A route with
+ * more in flight (a hundred watches) gets a second connection.
+ */
+const HTTP2_STREAMS = 100;
+
+/**
+ * The pool's clients, for `http2`: undici 7 multiplexes an HTTP/2 connection only as far as its
+ * `pipelining` allows, and pipelining over HTTP/1.1 would queue requests behind a watch. So each
+ * connection takes its pipelining from what ALPN chose: the streams for h2, 1 for HTTP/1.1 (a
+ * server that refused h2).
+ */
+function http2Client(origin: URL, options: Client.Options): Client {
+  const connect = options.connect as buildConnector.connector;
+  const client: Client = new Client(origin, {
+    ...options,
+    connect: (connectOptions, callback) =>
+      connect(connectOptions, (error, socket) => {
+        if (error) return callback(error, null);
+        const tlsSocket = socket as TLSSocket; // an http2 route is an https: one
+        client.pipelining = tlsSocket.alpnProtocol === 'h2' ? HTTP2_STREAMS : 1;
+        callback(null, tlsSocket);
+      }),
+  });
+  return client;
+}
+
+/**
  * An HTTP forwarder on one undici connection pool, made once per cluster and identity route:
  * keep-alive connections with the cluster's TLS settings, the client certificate only when given.
  * Bodies stream both ways with backpressure and are never buffered; the deadline covers the wait
@@ -28,17 +57,25 @@ export function createUndiciForwarder(
   observer: ForwardObserver,
   deadlines: Deadlines,
 ): HttpForwarder {
-  // The route's one secure context; undici keeps its own TLS session cache per server name.
-  const connector = buildConnector(tls === undefined ? {} : { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized });
+  // The route's one secure context; undici keeps its own TLS session cache per server name. With
+  // http2 it offers h2 by ALPN (a connector of our own gets no ALPN from the pool's allowH2).
+  const http2 = cluster.http2 && tls !== undefined; // validation refused http2 on an http: server
+  const connector = buildConnector(tls === undefined ? {} : { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized, allowH2: http2 });
   const servername = tls?.servername;
-  const pool = new Pool(cluster.server.origin, {
+  const options: Pool.Options = {
     // undici names the server by the request's Host otherwise: tlsServerName must win, for SNI and
     // for the name the certificate is verified against.
     connect: servername === undefined ? connector : (options, callback) => connector({ ...options, servername }, callback),
     // The proxy's own deadline covers the headers; a stream has none once it started.
     headersTimeout: 0,
     bodyTimeout: 0,
-  });
+    allowH2: http2,
+  };
+  const pool = new Pool(cluster.server.origin, http2 ? { ...options, factory: http2Client } : options);
+  // undici 7 starts a streamed request body on an HTTP/2 connection only once no other stream is
+  // open on it: behind a watch, a create would wait for ever. Requests with a body take connections
+  // of their own, one request at a time each, as over HTTP/1.1 (still HTTP/2 on the wire).
+  const writes = http2 ? new Pool(cluster.server.origin, options) : pool;
 
   function forward(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
     let controller: Dispatcher.DispatchController | undefined;
@@ -60,13 +97,17 @@ export function createUndiciForwarder(
     };
     // undici frames a streamed body itself and refuses the header; only a chunked body pays the copy.
     const headers = exchange.headers['transfer-encoding'] === undefined ? exchange.headers : withoutTransferEncoding(exchange.headers);
-    pool.dispatch(
+    (exchange.hasBody ? writes : pool).dispatch(
       {
         origin: cluster.server.origin,
         path: upstreamPath(cluster.server, exchange.path),
         method: exchange.method,
         headers: headers as Record<string, string | string[]>,
         body: exchange.hasBody ? req : null,
+        // undici holds a request it calls non-idempotent (any but GET and HEAD) until the other
+        // streams of its HTTP/2 connection end, so that none fails with it; a DELETE behind a watch
+        // would never start. The proxy retries nothing, so there is nothing to protect.
+        ...(http2 ? { idempotent: true } : {}),
       },
       {
         onRequestStart(c) {
@@ -76,7 +117,8 @@ export function createUndiciForwarder(
         onResponseStart(c, statusCode, responseHeaders, statusMessage) {
           deadline.stop();
           observer.response(exchange, statusCode);
-          res.writeHead(statusCode, statusMessage, clientResponseHeaders(responseHeaders) as never);
+          // HTTP/2 has no reason phrase (undici gives ''): node:http then writes the standard one.
+          res.writeHead(statusCode, statusMessage || undefined, clientResponseHeaders(responseHeaders) as never);
           // A watch may stay silent for minutes: its headers go out now. Any other response sends
           // them with its first bytes, one write instead of two.
           if (exchange.streaming) res.flushHeaders();
@@ -109,9 +151,10 @@ export function createUndiciForwarder(
     );
   }
 
+  const pools = writes === pool ? [pool] : [pool, writes];
   return {
     forward,
-    retire: () => void pool.close().catch(() => {}),
-    close: () => pool.destroy().catch(() => {}),
+    retire: () => pools.forEach((p) => void p.close().catch(() => {})),
+    close: async () => void (await Promise.all(pools.map((p) => p.destroy().catch(() => {})))),
   };
 }

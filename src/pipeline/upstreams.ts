@@ -10,6 +10,7 @@ import {
 } from '../credentials/cluster-credentials.ts';
 import { createUserTokenVerifier, type UserTokenVerifier } from '../oidc/user-token-verifier.ts';
 import { ClusterMisconfiguredError, ClusterProxyError, InternalProxyError } from '../errors.ts';
+import { engineProblem } from '../forward/http-forwarder.ts';
 import { createRoute, type Route, type RouteDependencies } from '../forward/route.ts';
 import type { Logger } from '../hooks.ts';
 import { createReviewCache } from '../identify/review-cache.ts';
@@ -83,6 +84,8 @@ export function createUpstreamRegistry(resolver: ClusterResolver, deps: Upstream
     } catch (error) {
       throw new ClusterMisconfiguredError(`cluster "${String(config?.name)}" is misconfigured: ${(error as Error).message}`, { cluster: String(config?.name), cause: error });
     }
+    const problem = engineProblem(cluster, deps.engine);
+    if (problem) throw new ClusterMisconfiguredError(`cluster "${cluster.name}" is misconfigured: ${problem}`, { cluster: cluster.name });
     if (cluster.insecureSkipTLSVerify && !warnedInsecure.has(cluster.name)) {
       warnedInsecure.add(cluster.name);
       deps.logger.warn(`kube-cluster-proxy: cluster "${cluster.name}" has insecureSkipTLSVerify: its server certificate is not verified`);

@@ -29,10 +29,24 @@ const BASE64URL_UNPADDED = /^[A-Za-z0-9_-]*$/;
 
 /** Sec-WebSocket-Protocol entries in the client's order. */
 export function offeredProtocols(req: IncomingMessage): string[] {
-  return (req.headersDistinct['sec-websocket-protocol'] ?? [])
+  return (distinctHeaders(req)['sec-websocket-protocol'] ?? [])
     .flatMap((value) => value.split(','))
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
+}
+
+/**
+ * Every header's values, one per field line (`Impersonate-Group` may come several times). An
+ * HTTP/2 request (node:http2's compatibility API) has no `headersDistinct`: its raw headers have them.
+ */
+function distinctHeaders(req: IncomingMessage): NodeJS.Dict<string[]> {
+  if ((req as Partial<IncomingMessage>).headersDistinct !== undefined) return req.headersDistinct;
+  const headers: NodeJS.Dict<string[]> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    if (!name.startsWith(':')) (headers[name] ??= []).push(req.rawHeaders[i + 1]!);
+  }
+  return headers;
 }
 
 /** Extra keys are percent-encoded in header names; a malformed encoding is kept as is. */
@@ -151,7 +165,7 @@ export class Authenticator {
   }
 
   #impersonate(req: IncomingMessage, user: UserInfo): UserInfo {
-    const headers = req.headersDistinct;
+    const headers = distinctHeaders(req);
     const impersonatedUser = headers['impersonate-user']?.[0];
     const groups = headers['impersonate-group'] ?? [];
     const uid = headers['impersonate-uid']?.[0];

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Server as TlsServer } from 'node:tls';
 import { authorizeRequest, serveApiRequest, type ApiContext } from './api-routes.ts';
 import { Authenticator, type AuthenticationMethod, type TokenUser, type UserInfo } from './authentication.ts';
 import { createCertificateAuthority, type CertificateAndKey } from './certificates.ts';
@@ -68,6 +70,12 @@ export interface FakeClusterOptions {
    * compaction ({@link FakeCluster.compact} forgets them all at once). Default: 1000.
    */
   eventWindow?: number;
+  /**
+   * Offer HTTP/2 by ALPN, as kube-apiserver does (HTTP/1.1 stays available on the same port).
+   * `false`: HTTP/1.1 only, as a server behind a load balancer that does not speak HTTP/2.
+   * Default `true`.
+   */
+  http2?: boolean;
   /** Address to listen on (port 0: a free port). Default: `'127.0.0.1'`. */
   host?: string;
   /**
@@ -92,6 +100,13 @@ export interface FakeRequest {
   readonly authenticatedBy: AuthenticationMethod | null;
   /** Whether the request asked for a protocol upgrade (WebSocket or other). */
   readonly upgrade: boolean;
+  /** The HTTP version the request came in: `'2.0'` over HTTP/2 (ALPN `h2`), else `'1.1'` (or `'1.0'`). */
+  readonly httpVersion: string;
+  /**
+   * Which TLS connection the request came on: 1 for the fake's first, counting up (see
+   * {@link FakeCluster.connections}). Requests multiplexed over one HTTP/2 connection share it.
+   */
+  readonly connection: number;
   /** When the request arrived. */
   readonly time: Date;
 }
@@ -120,6 +135,8 @@ export interface FakeCluster extends FakeClusterObjects {
   readonly requests: readonly FakeRequest[];
   /** Empties {@link FakeCluster.requests}. */
   clearRequests(): void;
+  /** How many TLS connections the fake has accepted since it started, HTTP/1.1 and HTTP/2 alike. */
+  connections(): number;
   /** Adds (or replaces) a static bearer token. */
   addToken(token: string, user: string, groups?: string[]): void;
   /** Issues a client certificate signed by the fake's CA (only accepted with `clientCertificates: true`). */
@@ -190,6 +207,7 @@ function validateOptions(options: FakeClusterOptions): void {
   if (options.requestLogLimit !== undefined && !(Number.isInteger(options.requestLogLimit) && options.requestLogLimit >= 0)) {
     throw new TypeError(`startFakeCluster(): requestLogLimit must be a non-negative integer, got ${JSON.stringify(options.requestLogLimit)}`);
   }
+  if (options.http2 !== undefined && typeof options.http2 !== 'boolean') throw new TypeError('startFakeCluster(): http2 must be a boolean');
   if (options.host !== undefined && typeof options.host !== 'string') throw new TypeError('startFakeCluster(): host must be a string');
   if (options.eventWindow !== undefined && !(Number.isInteger(options.eventWindow) && options.eventWindow >= 1)) {
     throw new TypeError(`startFakeCluster(): eventWindow must be a positive integer (a number of changes), got ${JSON.stringify(options.eventWindow)}`);
@@ -204,6 +222,10 @@ function toStatusError(error: unknown): StatusError {
   return new StatusError('InternalError', `Internal error occurred: ${error instanceof Error ? error.message : String(error)}`);
 }
 
+// Numbers a TLS connection; read through an HTTP/2 request's socket proxy as well.
+const CONNECTION = Symbol('fake-cluster.connection');
+type NumberedSocket = Socket & { [CONNECTION]?: number };
+
 /**
  * Starts a fake Kubernetes API server over HTTPS, good enough for `@kubernetes/client-node` and
  * `kubectl`: discovery and OpenAPI, a store of pods, configmaps, secrets, namespaces, deployments,
@@ -214,6 +236,11 @@ function toStatusError(error: unknown): StatusError {
  * SPDY/3.1, channel protocol) to per-pod echo or HTTP servers, `kubectl cp` through per-pod file
  * trees, selfsubjectreviews and access reviews, bearer tokens (header or WebSocket subprotocol),
  * client certificates and impersonation.
+ *
+ * It speaks HTTP/2 and HTTP/1.1 on one port, chosen by ALPN as kube-apiserver does: HTTP/2 clients
+ * (client-go, undici with `allowH2`) get HTTP/2, the others, and every upgrade (WebSocket,
+ * SPDY/3.1), HTTP/1.1. {@link FakeRequest.httpVersion} and {@link FakeRequest.connection} tell a
+ * test which protocol and connection a request used.
  *
  * Every request must authenticate (as with `--anonymous-auth=false`); an authenticated user may do
  * anything unless the test gave it rules ({@link FakeCluster.setRules}). Errors are Kubernetes
@@ -258,14 +285,18 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     if (event.type === 'DELETED') runtimes.forget(event.pod.uid);
   });
 
-  const server: Server = createServer({
+  const tlsOptions = {
     ...serverCertificate,
     ca: authority.cert,
     requestCert: options.clientCertificates ?? false,
     // Certificates that do not verify are ignored rather than failing the handshake, so that a
     // token can still authenticate and tests get a Status instead of a TLS error.
     rejectUnauthorized: false,
-  });
+  };
+  // HTTP/1.1 clients keep node:http's own request and response objects (allowHTTP1); HTTP/2 clients
+  // get the compatibility API, which has what the handlers use (headers, rawHeaders, socket,
+  // the body stream, writeHead, write, end) but none of HTTP/1.1's connection headers.
+  const server: TlsServer = options.http2 === false ? createHttpsServer(tlsOptions) : createSecureServer({ allowHTTP1: true, ...tlsOptions });
 
   function record(req: IncomingMessage, upgrade: boolean): { -readonly [K in keyof FakeRequest]: FakeRequest[K] } {
     const entry = {
@@ -275,6 +306,8 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       user: null,
       authenticatedBy: null,
       upgrade,
+      httpVersion: req.httpVersion,
+      connection: (req.socket as NumberedSocket)[CONNECTION] ?? 0,
       time: new Date(),
     };
     requests.push(entry);
@@ -299,7 +332,10 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
   };
   const upgrades = new UpgradeRoutes({ api: apiContext, runtimes, exec: options.exec ?? runBuiltinCommand });
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  server.on('request', (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => {
+    // The handlers are typed on node:http; over HTTP/2 they read only what the compatibility API has.
+    const req = request as IncomingMessage;
+    const res = response as ServerResponse;
     authenticate(req, false).then(
       (user) => serveApiRequest(apiContext, req, httpResponder(res), user).catch((error: unknown) => sendStatus(res, toStatusError(error))),
       (error: unknown) => sendStatus(res, toStatusError(error)),
@@ -320,7 +356,9 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
       .catch(refuse);
   });
 
-  server.on('secureConnection', (socket: Socket) => {
+  let connections = 0;
+  server.on('secureConnection', (socket: NumberedSocket) => {
+    socket[CONNECTION] = ++connections;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -349,6 +387,7 @@ export async function startFakeCluster(options: FakeClusterOptions = {}): Promis
     clearRequests: () => {
       requests.length = 0;
     },
+    connections: () => connections,
     addToken: (token, user, groups) => authenticator.addToken(token, user, groups),
     issueClientCertificate: (user, groups = []) => authority.issue({ commonName: user, organizations: groups, usage: 'client' }),
     addPod,

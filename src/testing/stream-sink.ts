@@ -31,7 +31,9 @@ export function httpResponder(res: ServerResponse): Responder {
       res.end(body);
     },
     stream: (contentType) => {
-      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+      // No Content-Length: node:http chunks the body over HTTP/1.1, and HTTP/2 frames it (where a
+      // Transfer-Encoding header is forbidden).
+      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
       res.flushHeaders();
       return {
         write: (chunk) => void (res.writableEnded ? undefined : res.write(chunk)),

@@ -19,6 +19,8 @@ describe('validateClusterConfig', () => {
     expect(cluster.server.pathname).toBe('/k8s/clusters/c-abc');
     expect(cluster.tlsServerName).toBe('kubernetes');
     expect(cluster.insecureSkipTLSVerify).toBe(false);
+    expect(cluster.http2).toBe(false);
+    expect(validateClusterConfig({ name: 'h', server: 'https://h', http2: true }, 'c').http2).toBe(true);
   });
 
   it.each<[string, unknown, RegExp]>([
@@ -42,6 +44,8 @@ describe('validateClusterConfig', () => {
     ['a key that is not PEM', { name: 'a', server: 'https://a', credentials: { clientCertificate: PEM, clientKey: 'x' } }, /clientKey/],
     ['a certificate over http', { name: 'a', server: 'http://a', credentials: { clientCertificate: PEM, clientKey: PEM } }, /needs an https: server/],
     ['getToken not a function', { name: 'a', server: 'https://a', credentials: { getToken: 'x' } }, /getToken must be a function/],
+    ['a non-boolean http2', { name: 'a', server: 'https://a', http2: 'yes' }, /clusters\[0\] \("a"\)\.http2 must be a boolean.*got "yes"/],
+    ['http2 over http', { name: 'a', server: 'http://a', http2: true }, /http2 needs an https: server/],
     ['an unknown identify', { name: 'a', server: 'https://a', identify: 'whoami' }, /identify must be 'self-subject-review'/],
     ['identify with the cluster’s own credentials', { name: 'a', server: 'https://a', credentials: { token: 't' }, identify: 'self-subject-review' }, /identify is for the user's own token.*'cluster' sends no user token/],
   ])('refuses %s, naming the option', (_name, config, message) => {

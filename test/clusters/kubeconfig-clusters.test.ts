@@ -106,6 +106,27 @@ contexts:
     expect((await resolver.resolve('no-creds'))!.authMode).toBe('user');
     expect((await resolver.resolve('override'))!.authMode).toBe('user');
   });
+
+  it('http2: the option for every context, per-context overrides, validated', async () => {
+    const path = await file(
+      'http2.yaml',
+      `clusters: [{ name: c, cluster: { server: "https://c" } }]
+contexts:
+- { name: a, context: { cluster: c } }
+- { name: b, context: { cluster: c } }
+`,
+    );
+    const off = kubeconfigClusters({ paths: [path], watch: false });
+    expect((await off.resolve('a'))!.http2).toBeUndefined();
+    const on = kubeconfigClusters({ paths: [path], watch: false, http2: true, contexts: { b: { http2: false } } });
+    expect((await on.resolve('a'))!.http2).toBe(true);
+    expect((await on.resolve('b'))!.http2).toBeUndefined();
+    const one = kubeconfigClusters({ paths: [path], watch: false, contexts: { b: { http2: true } } });
+    expect([(await one.resolve('a'))!.http2, (await one.resolve('b'))!.http2]).toEqual([undefined, true]);
+    expect(() => kubeconfigClusters({ paths: [path], watch: false, http2: 'yes' as never })).toThrow(/kubeconfigClusters: http2 must be a boolean; got "yes"/);
+    expect(() => kubeconfigClusters({ paths: [path], watch: false, contexts: { a: { http2: 1 as never } } })).toThrow(/contexts\["a"\]\.http2 must be a boolean/);
+    expect(() => kubeconfigClusters({ paths: [path], watch: false, contexts: { a: { htp2: true } as never } })).toThrow(/unknown option "htp2"/);
+  });
 });
 
 describe('kubeconfigClusters: files', () => {

@@ -11,7 +11,7 @@ import { createCertificateAuthority } from '../../src/testing/certificates.ts';
 const authority = createCertificateAuthority({ commonName: 'upstreams test CA' });
 const pairs = ['1', '2', '3'].map((n) => authority.issue({ commonName: `user-${n}`, usage: 'client' }));
 
-function registry(resolve: (name: string) => ClusterConfig | undefined) {
+function registry(resolve: (name: string) => ClusterConfig | undefined, engine: 'undici' | 'http-proxy-middleware' = 'undici') {
   const warnings: string[] = [];
   const store = memoryTokenStore();
   const upstreams = createUpstreamRegistry(
@@ -22,7 +22,7 @@ function registry(resolve: (name: string) => ClusterConfig | undefined) {
       now: Date.now,
       onError: () => {},
       logger: { warn: (message: string) => warnings.push(message), error: () => {} },
-      engine: 'undici',
+      engine,
       policy: undefined,
       observer: { response: () => {}, opened: () => {}, closed: () => {}, streamStarted: () => {}, failure: () => {} },
       deadlines: createDeadlines(),
@@ -38,6 +38,7 @@ const variants: [string, (v: 0 | 1) => Partial<ClusterConfig>][] = [
   ['server', (v) => ({ server: `https://${v ? 'b' : 'a'}.example:6443` })],
   ['ca (Buffer)', (v) => ({ ca: Buffer.from(PEM.replace('AA', v ? 'AB' : 'AA')) })],
   ['tlsServerName', (v) => ({ tlsServerName: v ? 'b' : 'a' })],
+  ['http2', (v) => ({ http2: v === 1 })],
   ['credentials.token', (v) => ({ credentials: { token: v ? 't2' : 't1' } })],
   ['credentials.exec.args', (v) => ({ credentials: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x', args: [v ? 'b' : 'a'], interactiveMode: 'Never' } } })],
   ['credentials.exec.env', (v) => ({ credentials: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x', env: [{ name: 'A', value: v ? '2' : '1' }], interactiveMode: 'Never' } } })],
@@ -117,6 +118,15 @@ describe('createUpstreamRegistry', () => {
     await expect(upstreams.get('bad')).rejects.toBeInstanceOf(ClusterMisconfiguredError);
     await expect(upstreams.get('bad')).rejects.toThrow(/cluster "bad" is misconfigured: .*server must use http: or https:/);
     await expect(upstreams.get('other')).rejects.toThrow(/returned a cluster named "else"/);
+  });
+
+  it("answers 500 for a resolver's http2 cluster on the http-proxy-middleware engine, naming both options", async () => {
+    const { upstreams } = registry((name) => ({ name, server: 'https://x', http2: true }), 'http-proxy-middleware');
+    await expect(upstreams.get('h2')).rejects.toBeInstanceOf(ClusterMisconfiguredError);
+    await expect(upstreams.get('h2')).rejects.toThrow(/cluster "h2" is misconfigured: http2 needs engine 'undici' \(engine 'http-proxy-middleware' speaks HTTP\/1\.1 only\)/);
+    const undici = registry((name) => ({ name, server: 'https://x', http2: true }));
+    expect((await undici.upstreams.get('h2')).cluster.http2).toBe(true);
+    await undici.upstreams.close();
   });
 
   it('warns once per cluster about insecureSkipTLSVerify', async () => {
