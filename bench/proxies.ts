@@ -7,6 +7,7 @@
  *   alone costs, the floor under createClusterProxy's undici engine;
  * - `<engine>-cluster`: createClusterProxy with that engine, authMode 'cluster' (its own token);
  * - `<engine>-user`: the same in authMode 'user' (the client's token, in the Authorization header);
+ * - `undici-cluster-http2`: `undici-cluster` reaching the fake over HTTP/2 (`http2: true`);
  * - `<engine>-cluster-observed`: `<engine>-cluster` with metrics, audit and policy on (bench/observed.ts);
  *   `<engine>-cluster-observed:metrics,audit` with only those.
  * Reads the upstreams from BENCH_FAKE (JSON) and createClusterProxy's `share` option from BENCH_SHARE
@@ -79,7 +80,7 @@ async function floor(): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/floor`;
 }
 
-async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'cluster' | 'user', extra: Partial<ClusterProxyOptions>): Promise<string> {
+async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'cluster' | 'user', http2: boolean, extra: Partial<ClusterProxyOptions>): Promise<string> {
   const credentials = mode === 'cluster' ? { credentials: { token: fake.token } } : {};
   const app = express();
   const proxy = createClusterProxy({
@@ -87,7 +88,7 @@ async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'c
     ...extra,
     ...(share ? { share } : {}),
     clusters: [
-      { name: 'bench', server: fake.url, ca: fake.ca, ...credentials },
+      { name: 'bench', server: fake.url, ca: fake.ca, ...(http2 ? { http2 } : {}), ...credentials },
       { name: 'firehose', server: fake.firehose, ...credentials },
     ],
   });
@@ -95,13 +96,13 @@ async function ours(engine: NonNullable<ClusterProxyOptions['engine']>, mode: 'c
   return `${await serve(app, (server) => proxy.attach(server))}/clusters/bench`;
 }
 
-const [, engine, mode, watched, parts] = /^(.+)-(cluster|user)(-observed(?::([a-z,]+))?)?$/.exec(setup) ?? [];
+const [, engine, mode, http2, watched, parts] = /^(.+?)-(cluster|user)(-http2)?(-observed(?::([a-z,]+))?)?$/.exec(setup) ?? [];
 const url =
   setup === 'floor'
     ? await floor()
     : setup === 'bare' || setup === 'bare-ejected'
     ? await bareHpm(setup === 'bare-ejected')
-    : await ours(engine as NonNullable<ClusterProxyOptions['engine']>, mode as 'cluster' | 'user', watched ? observed(parts?.split(',')) : {});
+    : await ours(engine as NonNullable<ClusterProxyOptions['engine']>, mode as 'cluster' | 'user', http2 !== undefined, watched ? observed(parts?.split(',')) : {});
 console.log(JSON.stringify({ url }));
 process.on('SIGTERM', () => process.exit(0));
 // The runner asks for a full collection before it reads RSS: what a session keeps, not the garbage

@@ -25,7 +25,7 @@ export interface Report {
   /** `slope`: RSS bytes per MiB streamed in the steady state, to extrapolate to 1 GiB. */
   log: { growth: number; seconds: number; mib: number; rate: number; slope: number };
   machine: string;
-  method: { seconds: number; rounds: number; connections: number; streamMiB: number };
+  method: { seconds: number; rounds: number; connections: number; streamMiB: number; loader: 'wrk' | 'autocannon' };
 }
 
 const KiB = 1024;
@@ -45,6 +45,8 @@ export function report({ rows, idle, log, machine, method }: Report): string {
   const user = find("createClusterProxy, undici, 'user'")!;
   const observed = find("createClusterProxy, undici, 'cluster', metrics")!;
   const kubectl = find('kubectl');
+  const floor = find('minimal undici forwarder');
+  const http2 = find("createClusterProxy, undici, 'cluster', http2");
   // A longer log adds what the steady state's trend adds, never less than nothing.
   const extrapolated = log.growth + Math.max(0, log.slope) * (1024 - log.mib);
   const cell = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
@@ -75,7 +77,7 @@ Produced by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice
 Every party runs in its own process on loopback: the upstreams (the fake API server over TLS, and
 a plain-HTTP firehose for the followed log), each proxy, kubectl proxy, and the load generator.
 ${method.rounds} rounds alternate between the setups (a rotated order each round); each figure is
-the median over the rounds. HTTP: autocannon, ${method.connections} connections, ${method.seconds} s per
+the median over the rounds. HTTP: ${method.loader === 'wrk' ? 'wrk (one thread)' : 'autocannon (in the runner)'}, ${method.connections} connections, ${method.seconds} s per
 round, \`GET /api/v1/namespaces/default/pods/web-bench-1\` (a ~1 KB JSON pod), after a 2 s warm-up.
 Exec streams: ${method.streamMiB} MiB over a \`v4.channel.k8s.io\` WebSocket, stdout (\`bytes N\`) and
 stdin (the fake's \`sink N\`). The proxies serve plain HTTP to the client and speak TLS to the
@@ -98,6 +100,21 @@ trend over the remaining ${1024 - log.mib} MiB, a negative trend counted as none
 
 ${goals.join('\n')}
 
+${
+    floor
+      ? `Against the minimal undici forwarder (no pipeline at all), createClusterProxy (undici, 'cluster') runs at
+${(cluster.rps / floor.rps).toFixed(2)}x its requests/s and ${(cluster.cpu! / floor.cpu!).toFixed(2)}x its CPU per request: what routing, the checks,
+the identity and the hooks cost on top of the engine.
+`
+      : ''
+  }${
+    http2
+      ? `Reaching the fake over HTTP/2 (\`http2: true\`, every request on one TLS connection) runs at
+${(http2.rps / cluster.rps).toFixed(2)}x the requests/s of HTTP/1.1 (one connection per request in flight) and ${(http2.cpu! / cluster.cpu!).toFixed(2)}x its CPU
+per request.
+`
+      : ''
+  }
 On 2 shared cores the load generator, the proxy and the fake compete for CPU: the ratios of one
 run matter more than the absolute figures, and runs vary by about ±10% in requests/s. CPU per
 request is the steadier measure of what a proxy costs.

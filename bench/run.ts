@@ -6,8 +6,10 @@
  *   plugins and without them (ejectPlugins); the goals compare with the faster of the two;
  * - createClusterProxy with each engine, in 'cluster' mode and in 'user' mode (token in the header);
  *   with undici in 'cluster' mode also with metrics, audit and policy on (bench/observed.ts);
+ * - createClusterProxy reaching the fake over HTTP/2 (`http2: true`), and a minimal undici forwarder
+ *   (no pipeline at all, HTTP only: the floor under the undici engine);
  * - kubectl proxy, when kubectl is on the PATH.
- * Figures: requests/s and p50/p99 of a small JSON GET (autocannon), the proxy's CPU per request,
+ * Figures: requests/s and p50/p99 of a small JSON GET (wrk when on the PATH, else autocannon), the proxy's CPU per request,
  * exec stream MiB/s each way (WebSocket); for createClusterProxy alone, RSS per idle upgraded
  * connection and RSS growth while a slow reader follows a large log; then the dashboard storm
  * (bench/dashboard-storm.ts: upstream requests and bytes with `share` off and on). Writes BENCHMARKS.md.
@@ -20,7 +22,8 @@
  * storm's dashboards, default 200), BENCH_PROFILE=1 (the proxies write --cpu-prof profiles to
  * bench/profiles/).
  * BENCH_ONLY (comma-separated setup keys: direct, bare, bare-ejected, undici-cluster, undici-user,
- * undici-cluster-observed, http-proxy-middleware-cluster, http-proxy-middleware-user, kubectl) and BENCH_PARTS (of http,
+ * undici-cluster-observed, http-proxy-middleware-cluster, http-proxy-middleware-user, undici-cluster-http2, floor,
+ * kubectl) and BENCH_PARTS (of http,
  * stream, idle, log, storm) narrow a run for tuning one thing; such a run prints its figures and leaves
  * BENCHMARKS.md alone, which only a full run writes.
  */
@@ -29,7 +32,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { dashboardStorm, stormReport } from './dashboard-storm.ts';
-import { cpuMicros, idleSessions, load, POD_PATH, slowLog, streamIn, streamOut, type HttpResult } from './measure.ts';
+import { cpuMicros, idleSessions, load, LOADER, POD_PATH, slowLog, streamIn, streamOut, type HttpResult } from './measure.ts';
 import { median, node, profileArgs, started, startUpstreams } from './processes.ts';
 import { report, type Row } from './report.ts';
 
@@ -103,6 +106,7 @@ const all = [
   await proxySetup("createClusterProxy, undici, 'cluster', metrics + audit + policy", 'undici-cluster-observed', {}),
   await proxySetup("createClusterProxy, http-proxy-middleware, 'cluster'", 'http-proxy-middleware-cluster', {}),
   await proxySetup("createClusterProxy, http-proxy-middleware, 'user'", 'http-proxy-middleware-user', auth),
+  await proxySetup("createClusterProxy, undici, 'cluster', http2", 'undici-cluster-http2', {}),
   await proxySetup('minimal undici forwarder (the floor)', 'floor', {}),
   await kubectlSetup(),
 ];
@@ -111,6 +115,7 @@ const ours = all[3];
 const setups = all.filter((s): s is Setup => s !== undefined && (ONLY === undefined || s !== ours || wanted('undici-cluster')));
 
 const observedSetup = setups.find((s) => s.name.endsWith('metrics + audit + policy'));
+const floorSetup = setups.find((s) => s.name.startsWith('minimal undici forwarder'));
 const samples = new Map<Setup, { http: HttpResult[]; out: number[]; in: number[]; cpuOut: number[]; cpuIn: number[] }>(
   setups.map((s) => [s, { http: [], out: [], in: [], cpuOut: [], cpuIn: [] }]),
 );
@@ -130,7 +135,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round}, ${setup.name}: ${h.rps.toFixed(0)} req/s, p99 ${h.p99} ms, ${h.cpuPerRequest?.toFixed(0) ?? '-'} µs CPU/req`);
     }
     // The observed setup's policy refuses exec outside the oncall group, as a shared dashboard would: it measures requests only.
-    if (PARTS.has('stream') && setup !== observedSetup) {
+    if (PARTS.has('stream') && setup !== observedSetup && setup !== floorSetup) {
       let since = setup.pid === undefined ? 0 : cpuMicros(setup.pid);
       sample.out.push(await streamOut(setup.url, STREAM_BYTES, setup.ws));
       const cpuOut = cpuPerMiB(setup.pid, since);
@@ -190,7 +195,7 @@ const text = `${report({
   idle: { ...idle, wanted: IDLE_WANTED, files: FILES },
   log: { ...log, mib: LOG_MB, rate: LOG_RATE },
   machine: `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-  method: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, streamMiB: STREAM_BYTES / 1024 / 1024 },
+  method: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, streamMiB: STREAM_BYTES / 1024 / 1024, loader: LOADER },
 })}\n${stormReport(storm, DASHBOARDS)}`;
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), text);
 console.log(`\n${text}\nwritten to BENCHMARKS.md`);
