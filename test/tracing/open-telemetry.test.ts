@@ -1,5 +1,5 @@
 import * as api from '@opentelemetry/api';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.ts';
