@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdtempSync, open, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, open, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -68,12 +68,15 @@ async function auditOf(count: number): Promise<AuditEvent[]> {
   return audits.filter((e) => e.upgrade);
 }
 
-/** The recording once it holds `until` (its last writes may land after the audit event), bounded. */
+/**
+ * The recording once it holds `until`, bounded: its writes, the file's creation included, go through
+ * libuv's thread pool and may land after the audit event.
+ */
 async function recording(file: string, until: (text: string) => boolean): Promise<string> {
   let text = '';
   for (let i = 0; i < 300; i++) {
-    text = readFileSync(file, 'utf8');
-    if (until(text)) break;
+    text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (text !== '' && until(text)) break;
     await new Promise((r) => setTimeout(r, 10));
   }
   return text;
