@@ -80,7 +80,7 @@ export function openTelemetryTracing(api: Api): Tracing {
       const parent = nested ? active : propagation.extract(active, req.headers);
       const server = tracer.startSpan(`${TRACER_NAME} ${req.method ?? 'GET'}`, { kind: nested ? SpanKind.INTERNAL : SpanKind.SERVER }, parent);
       // Without an SDK the span neither records nor carries a trace to pass on: the request goes
-      // untraced, since the API's contexts and no-op spans would cost ~3 KB of garbage per request.
+      // untraced, since the API's contexts and no-op spans would cost ~4.8 KB of garbage per request (measured).
       // A span sampled out still has a valid context, which the cluster must receive.
       if (!server.isRecording() && !isSpanContextValid(server.spanContext())) return undefined;
       if (server.isRecording()) {
